@@ -1,0 +1,68 @@
+// Configuration of the three programs: defaults, and parsing from JSON text with
+// errors that name the offending field. Pure: src/net reads the files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/types.h"
+
+namespace kvs {
+
+struct FrontendConfig {
+  std::string client_listen = "127.0.0.1:8000";
+  std::string storage_listen = "127.0.0.1:8001";
+  double storage_timeout = 2.0;       // seconds without an answer before a node is removed
+  double unavailable_timeout = 5.0;   // seconds a request waits with no live member
+  std::string token;                  // cluster token; empty: none
+  std::uint64_t max_key_bytes = 1024;
+  std::uint64_t max_value_bytes = 1024 * 1024;
+  std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
+  std::uint64_t catchup_chunk_bytes = 256 * 1024;
+  bool accept_data_loss = false;      // let a stale node become the only replica (loses writes)
+  std::string log_level = "info";
+};
+
+struct StorageConfig {
+  std::string id;                     // required, unique per node
+  std::string listen = "127.0.0.1:9101";
+  std::string data_dir;               // default: ./data/<id>
+  std::string frontend = "127.0.0.1:8001";
+  std::string token;
+  std::uint64_t snapshot_bytes = 64 * 1024 * 1024;  // compact when the log passes this
+  std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
+  double reconnect_max = 2.0;         // seconds, the cap of the reconnect backoff
+  std::string log_level = "info";
+};
+
+struct ClientConfig {
+  std::string id;                     // required: the session id
+  std::string frontend = "127.0.0.1:8000";
+  std::string token;
+  double request_timeout = 10.0;      // seconds before an unanswered op fails
+  double reconnect_max = 2.0;
+  std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
+  std::string history;                // file for a Jepsen-style history; empty: none
+};
+
+// Parse a whole config document. Unknown fields and wrong types are errors; a missing
+// field keeps its default. On error returns nullopt and sets *error to a message that
+// starts with the field name, e.g. "storage_timeout: must be a number > 0".
+std::optional<FrontendConfig> parse_frontend_config(const nlohmann::json& j, std::string* error);
+std::optional<StorageConfig> parse_storage_config(const nlohmann::json& j, std::string* error);
+std::optional<ClientConfig> parse_client_config(const nlohmann::json& j, std::string* error);
+
+// Check a finished config (after flags were applied). Same error convention.
+bool validate(const FrontendConfig& c, std::string* error);
+bool validate(const StorageConfig& c, std::string* error);
+bool validate(const ClientConfig& c, std::string* error);
+
+// "ip:port" -> parts; false if malformed (port 0..65535, ip non-empty).
+bool split_address(const std::string& address, std::string* ip, int* port);
+
+inline Nanos seconds_to_nanos(double s) { return static_cast<Nanos>(s * 1e9); }
+
+}  // namespace kvs

@@ -1,0 +1,98 @@
+// What a state machine asks its backend to do. Machines append effects to an Outbox;
+// the libuv backend (src/net) and the simulator (src/sim) carry them out in order.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/messages.h"
+#include "core/types.h"
+
+namespace kvs {
+
+struct Send {
+  ConnId conn;
+  Message msg;
+};
+
+// Close a connection. The backend calls on_closed for it afterwards (asynchronously).
+struct Close {
+  ConnId conn;
+};
+
+// Open an outbound connection to "ip:port"; the backend answers with on_connected or
+// on_closed for this id.
+struct Connect {
+  ConnId conn;
+  std::string address;
+};
+
+// Fire on_timer(id) at absolute time `at`. Setting an id that is already set re-arms it.
+struct SetTimer {
+  TimerId id;
+  Nanos at;
+};
+
+struct CancelTimer {
+  TimerId id;
+};
+
+// Storage only. Append bytes to the write-ahead log, then (if sync) fdatasync it;
+// answer with on_disk_done(token, ...). Disk effects are carried out one at a time,
+// in the order they were emitted.
+struct DiskAppend {
+  std::uint64_t token;
+  std::string bytes;
+  bool sync = true;
+};
+
+// Storage only. Replace the snapshot with `bytes` (temp file, fsync, rename, fsync the
+// directory), then empty the log (truncate, fsync); answer with on_disk_done(token, ...).
+struct DiskSnapshot {
+  std::uint64_t token;
+  std::string bytes;
+};
+
+// Client only: an operation finished. Delivered in issue order.
+struct Deliver {
+  std::uint64_t op_id;
+  Op op;
+  Status status;
+  std::string key;
+  std::string value;   // GET with kOk
+  std::string detail;  // reason when not kOk / kNotFound
+};
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct LogLine {
+  LogLevel level;
+  std::string text;
+};
+
+// The process must stop now (e.g. fsync failed: its durability promise is broken).
+struct Stop {
+  std::string reason;
+};
+
+using Effect = std::variant<Send, Close, Connect, SetTimer, CancelTimer, DiskAppend,
+                            DiskSnapshot, Deliver, LogLine, Stop>;
+
+// Effects in emission order. Backends drain it after every input.
+class Outbox {
+ public:
+  void push(Effect e) { effects_.push_back(std::move(e)); }
+  void send(ConnId conn, Message m) { push(Send{conn, std::move(m)}); }
+  void log(LogLevel level, std::string text) { push(LogLine{level, std::move(text)}); }
+
+  // Moves every pending effect out, leaving the outbox empty.
+  std::vector<Effect> take() { return std::exchange(effects_, {}); }
+  bool empty() const { return effects_.empty(); }
+
+ private:
+  std::vector<Effect> effects_;
+};
+
+}  // namespace kvs

@@ -1,0 +1,57 @@
+// On-disk record format of the write-ahead log and of snapshots (pure: bytes in,
+// bytes out; the backends do the file I/O).
+//
+// Every record is one line:  <crc32c of payload, 8 lowercase hex digits> <payload JSON>\n
+// payload is {"t":"put","lsn":N,"k":KEY,"v":VALUE}   one replicated write
+//         or {"t":"mark","complete":N}                 every write <= N is in the state
+//         or {"t":"end","records":N}                   last line of a snapshot
+// Modeled on LevelDB's log format: a record cut off at the end of the file is a clean
+// end (the writer died mid-write); damage anywhere else is corruption with an offset.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/messages.h"
+#include "core/types.h"
+
+namespace kvs {
+
+struct MarkRecord {
+  Lsn complete = 0;
+  bool operator==(const MarkRecord&) const = default;
+};
+
+using WalRecord = std::variant<Entry, MarkRecord>;
+
+std::string encode_wal_record(const WalRecord& r);
+
+struct RecoveredLog {
+  std::vector<WalRecord> records;
+  std::size_t valid_bytes = 0;    // the log should be truncated to this length
+  std::size_t dropped_bytes = 0;  // torn tail bytes past valid_bytes (0 if clean)
+};
+
+struct RecoveryError {
+  std::string file;
+  std::size_t offset = 0;  // byte offset of the first damaged record
+  std::string reason;
+  std::string describe() const;  // "FILE: corrupt record at byte OFFSET: REASON"
+};
+
+// Reads a log. A damaged or incomplete final stretch with no valid record after it is
+// a torn tail: reported in dropped_bytes, not an error. A damaged record followed by
+// any valid record is mid-log corruption: an error naming file and offset.
+std::variant<RecoveredLog, RecoveryError> read_wal(std::string_view bytes,
+                                                   std::string_view file_name);
+
+// A snapshot is the records of a full state followed by an "end" record; it is written
+// whole and renamed into place, so any damage or a missing end is corruption.
+std::string encode_snapshot(const std::vector<WalRecord>& records);
+std::variant<std::vector<WalRecord>, RecoveryError> read_snapshot(std::string_view bytes,
+                                                                  std::string_view file_name);
+
+}  // namespace kvs
