@@ -2,6 +2,12 @@
 // failure detection, join and catch-up relay. See docs/PROTOCOL.md.
 #pragma once
 
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
 #include "core/config.h"
 #include "core/machine.h"
 
@@ -20,9 +26,136 @@ class Frontend : public Machine {
   void on_timer(TimerId id, Nanos now) override;
 
   nlohmann::json status() const;
+  Lsn commit_watermark() const { return commit_; }
 
  private:
+  enum class Role { kUnknown, kClient, kStorage };
+  struct Conn {
+    Listener listener = Listener::kClients;
+    Role role = Role::kUnknown;
+    std::string peer;      // client id or storage node id once known
+    bool closing = false;  // refused or removed: ignore anything more from it
+  };
+
+  // One operation of a client, from arrival to the client's done_below passing it.
+  struct ClientOp {
+    Request req;
+    Nanos arrived = 0;
+    Lsn lsn = 0;                 // PUT: its LSN once started
+    std::uint64_t read_req = 0;  // GET: its read once started
+    bool done = false;
+    Response response;
+  };
+  struct Session {
+    ConnId conn = 0;  // 0 while the client is disconnected
+    std::uint64_t highest_seq = 0;
+    std::map<std::uint64_t, ClientOp> ops;
+    std::deque<std::uint64_t> queue;  // seqs not yet started, in issue order
+    Lsn last_put_lsn = 0;             // the client's latest started PUT
+  };
+
+  enum class NodeState { kJoining, kWaiting, kCatchingUp, kMember };
+  struct Node {
+    std::string id;
+    NodeState state = NodeState::kJoining;
+    Lsn join_complete = 0;  // what the node held when it joined
+    Lsn acked = 0;
+    bool caught_up = false;  // holds every write <= its join watermark
+    int outstanding = 0;     // pings, reads, fetches and relays awaiting an answer
+    Lsn highest_sent = 0;    // writes sent to it: it owes acks up to here
+    bool ping_outstanding = false;
+    Nanos waiting_since = 0;  // start of the current wait for an answer
+    Nanos last_ping = 0;
+  };
+
+  // Catch-up of one joining node, relayed chunk by chunk from a donor member.
+  struct Catchup {
+    ConnId donor = 0;       // 0: none chosen yet
+    std::uint64_t req = 0;  // current fetch/relay id
+    Lsn after = 0;
+    Lsn upto = 0;        // S: the watermark at join
+    std::string cursor;  // last key the joiner has durably applied
+    enum class Phase { kNeedFetch, kFetching, kRelaying } phase = Phase::kNeedFetch;
+    std::string relayed_cursor;
+    bool relayed_done = false;
+    std::uint64_t chunks = 0, entries = 0;
+  };
+
+  struct PendingRead {
+    std::string client;
+    std::uint64_t seq = 0;
+    std::string key;
+    Lsn at = 0;
+    ConnId node = 0;  // 0: waiting for a member
+  };
+
+  struct Buffered {
+    Entry entry;
+    std::string client;  // who to answer when committed
+    std::uint64_t seq = 0;
+  };
+
+  // Connections and handshakes.
+  void handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now);
+  void refuse(ConnId conn, const std::string& code, const std::string& message);
+
+  // Clients.
+  void handle_request(const std::string& client, Request req, Nanos now);
+  void advance_session(const std::string& client, Session& s, Nanos now);
+  void start_put(const std::string& client, Session& s, ClientOp& op, Nanos now);
+  bool start_get(const std::string& client, Session& s, ClientOp& op);
+  void finish(const std::string& client, std::uint64_t seq, Response r);
+  std::optional<std::string> invalid_request(const Request& req) const;
+
+  // Replication.
+  void broadcast(const Entry& e, Nanos now);
+  void send_write(ConnId node_conn, Node& n, const Entry& e, Nanos now);
+  void handle_ack(ConnId conn, Node& n, Lsn complete, Nanos now);
+  void advance_commit(Nanos now);
+
+  // Reads.
+  void dispatch_read(std::uint64_t req, Nanos now);
+  ConnId pick_member();
+  void handle_read_reply(ConnId conn, const ReadReply& r, Nanos now);
+
+  // Membership.
+  void handle_join(ConnId conn, Node& n, Lsn complete, Nanos now);
+  void admit(ConnId conn, Node& n, Nanos now);
+  void admit_with_loss(ConnId conn, Node& n, Nanos now);
+  void continue_catchup(ConnId joiner, Nanos now);
+  void handle_donor_chunk(ConnId donor, CatchupChunk chunk, Nanos now);
+  void handle_catchup_applied(ConnId joiner, const CatchupApplied& a, Nanos now);
+  void maybe_promote(ConnId conn, Node& n, Nanos now);
+  void remove_node(ConnId conn, const std::string& why, Nanos now);
+  void close_conn(ConnId conn);
+  void resume_waiting(Nanos now);
+  std::size_t member_count() const;
+  static bool awaiting(const Node& n);
+  static void expect_answer(Node& n, Nanos now);
+  void resume_stalled_catchups(Nanos now);
+  std::string member_list() const;
+
+  void tick(Nanos now);
+  void fail_unavailable(Nanos now);
+
   FrontendConfig config_;
+  Nanos storage_timeout_;
+  Nanos unavailable_timeout_;
+  Nanos tick_period_;
+
+  std::map<ConnId, Conn> conns_;
+  std::map<std::string, Session> sessions_;
+  std::map<ConnId, Node> nodes_;
+  std::map<ConnId, Catchup> catchups_;  // by joiner conn
+  std::map<std::uint64_t, PendingRead> reads_;
+  std::map<Lsn, Buffered> uncommitted_;                  // every write > commit_, by LSN
+  std::multimap<Lsn, std::string> gets_waiting_commit_;  // sessions blocked until W >= key
+
+  Lsn next_lsn_ = 1;
+  Lsn commit_ = 0;
+  std::uint64_t next_req_ = 1;
+  std::uint64_t round_robin_ = 0;
+  Nanos no_member_since_ = 0;
 };
 
 }  // namespace kvs

@@ -1,0 +1,43 @@
+# Thin wrapper over CMake. `make demo` runs a local cluster; `make test` runs every test.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+PROGRAMS   := frontend storage client
+
+.PHONY: all deps configure build demo test test-fast test-asan format clean
+
+all: build
+	@for p in $(PROGRAMS); do cp -f $(BUILD)/$$p ./$$p; done
+	@echo "built: $(addprefix ./,$(PROGRAMS))"
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: all
+	@scripts/demo.sh
+
+# Every test: the normal build, then the same suite under ASan + UBSan.
+test: test-fast test-asan
+
+test-fast: all
+	cd $(BUILD) && ctest --output-on-failure -j 1
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKVS_SANITIZE=ON
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j 1
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(PROGRAMS)

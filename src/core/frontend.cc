@@ -1,0 +1,640 @@
+// The frontend, top to bottom: connections, client sessions, replication and the
+// commit watermark, reads, membership (join, catch-up, removal), and the periodic tick.
+#include "core/frontend.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace kvs {
+
+namespace {
+
+constexpr TimerId kTickTimer = 1;
+// Catch-up progress is logged every this many chunks, so long catch-ups show progress
+// without flooding the log.
+constexpr std::uint64_t kCatchupLogEvery = 16;
+
+std::string seconds(Nanos n) {
+  std::string s = std::to_string(static_cast<double>(n) / kSecond);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
+  return s + "s";
+}
+
+const char* state_name(int s) {
+  static const char* names[] = {"joining", "waiting", "catching_up", "member"};
+  return names[s];
+}
+
+}  // namespace
+
+Frontend::Frontend(FrontendConfig config)
+    : config_(std::move(config)),
+      storage_timeout_(seconds_to_nanos(config_.storage_timeout)),
+      unavailable_timeout_(seconds_to_nanos(config_.unavailable_timeout)),
+      tick_period_(std::clamp<Nanos>(storage_timeout_ / 4, 5 * kMillisecond, 100 * kMillisecond)) {}
+
+void Frontend::on_start(Nanos now) {
+  no_member_since_ = now;
+  outbox_.push(SetTimer{kTickTimer, now + tick_period_});
+  outbox_.log(LogLevel::kInfo, "frontend up: storage_timeout=" + seconds(storage_timeout_) +
+                                   ", unavailable_timeout=" + seconds(unavailable_timeout_) +
+                                   "; waiting for storage nodes to join");
+}
+
+// ---- connections ------------------------------------------------------------
+
+void Frontend::on_accepted(ConnId conn, Listener listener, Nanos) {
+  Conn c;
+  c.listener = listener;
+  conns_[conn] = std::move(c);
+}
+
+void Frontend::on_connected(ConnId, Nanos) {}  // the frontend opens no connections
+
+void Frontend::on_closed(ConnId conn, Nanos now) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  Conn c = std::move(it->second);
+  conns_.erase(it);
+  if (c.role == Role::kClient) {
+    auto s = sessions_.find(c.peer);
+    if (s != sessions_.end() && s->second.conn == conn) s->second.conn = 0;
+  } else if (c.role == Role::kStorage) {
+    remove_node(conn, "connection closed", now);
+  }
+}
+
+void Frontend::close_conn(ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.closing) return;
+  it->second.closing = true;
+  outbox_.push(Close{conn});
+}
+
+void Frontend::refuse(ConnId conn, const std::string& code, const std::string& message) {
+  auto it = conns_.find(conn);
+  std::string who = "connection " + std::to_string(conn);
+  if (it != conns_.end() && !it->second.peer.empty()) who += " (" + it->second.peer + ")";
+  outbox_.log(LogLevel::kWarn, who + " refused: " + message);
+  outbox_.send(conn, Error{code, message});
+  close_conn(conn);
+}
+
+void Frontend::on_protocol_error(ConnId conn, const std::string& what, Nanos) {
+  refuse(conn, "bad_frame", "bad input: " + what);
+}
+
+void Frontend::on_message(ConnId conn, Message msg, Nanos now) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.closing) return;
+  Conn& c = it->second;
+
+  if (c.role == Role::kUnknown) {
+    if (auto* h = std::get_if<Hello>(&msg)) {
+      handle_hello(conn, c, *h, now);
+    } else {
+      refuse(conn, "expected_hello",
+             "the first message must be hello, got " + std::string(type_name(msg)));
+    }
+    return;
+  }
+  if (std::holds_alternative<StatusRequest>(msg)) {
+    outbox_.send(conn, StatusReply{status()});
+    return;
+  }
+  if (c.role == Role::kClient) {
+    if (auto* r = std::get_if<Request>(&msg)) {
+      handle_request(c.peer, std::move(*r), now);
+      return;
+    }
+  } else {
+    Node& n = nodes_.at(conn);
+    n.waiting_since = now;  // any message is progress
+    if (auto* j = std::get_if<Join>(&msg)) return handle_join(conn, n, j->complete, now);
+    if (auto* a = std::get_if<Ack>(&msg)) return handle_ack(conn, n, a->complete, now);
+    if (auto* r = std::get_if<ReadReply>(&msg)) {
+      n.outstanding = std::max(0, n.outstanding - 1);
+      return handle_read_reply(conn, *r, now);
+    }
+    if (auto* ch = std::get_if<CatchupChunk>(&msg)) {
+      n.outstanding = std::max(0, n.outstanding - 1);
+      return handle_donor_chunk(conn, std::move(*ch), now);
+    }
+    if (auto* ap = std::get_if<CatchupApplied>(&msg)) {
+      n.outstanding = std::max(0, n.outstanding - 1);
+      return handle_catchup_applied(conn, *ap, now);
+    }
+  }
+  refuse(conn, "unexpected", "unexpected message " + std::string(type_name(msg)));
+}
+
+void Frontend::handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now) {
+  const bool client_port = c.listener == Listener::kClients;
+  const std::string want = client_port ? "client" : "storage";
+  if (h.role != want) {
+    return refuse(conn, "bad_hello",
+                  "this port takes role '" + want + "', got role '" + h.role + "'");
+  }
+  if (h.version != kProtocolVersion) {
+    return refuse(conn, "bad_version",
+                  "protocol version " + std::to_string(h.version) +
+                      " is not supported (this "
+                      "frontend speaks " +
+                      std::to_string(kProtocolVersion) + ")");
+  }
+  if (h.token != config_.token) return refuse(conn, "bad_token", "wrong cluster token");
+  if (h.id.empty() || h.id.size() > 256) {
+    return refuse(conn, "bad_hello", "hello needs an id of 1..256 bytes");
+  }
+  c.peer = h.id;
+  if (client_port) {
+    c.role = Role::kClient;
+    Session& s = sessions_[h.id];
+    if (s.conn != 0 && s.conn != conn) {
+      outbox_.send(s.conn, Error{"replaced", "a newer connection of client " + h.id +
+                                                 " took over this session"});
+      close_conn(s.conn);
+    }
+    s.conn = conn;
+    outbox_.send(conn, Welcome{"frontend"});
+    // Answers that were ready while the client was away are resent when it resends.
+    return;
+  }
+  c.role = Role::kStorage;
+  for (auto& [other, n] : nodes_) {
+    if (n.id == h.id) {
+      remove_node(other, "replaced by a new connection from the same node id", now);
+      break;
+    }
+  }
+  Node n;
+  n.id = h.id;
+  nodes_.emplace(conn, std::move(n));
+  outbox_.send(conn, Welcome{"frontend"});
+}
+
+// ---- clients ------------------------------------------------------------------
+
+std::optional<std::string> Frontend::invalid_request(const Request& req) const {
+  if (req.key.empty()) return "key must not be empty";
+  if (req.key.size() > config_.max_key_bytes) {
+    return "key is " + std::to_string(req.key.size()) + " bytes; the limit is " +
+           std::to_string(config_.max_key_bytes) + " (max_key_bytes)";
+  }
+  if (req.op == Op::kPut && req.value.size() > config_.max_value_bytes) {
+    return "value is " + std::to_string(req.value.size()) + " bytes; the limit is " +
+           std::to_string(config_.max_value_bytes) + " (max_value_bytes)";
+  }
+  return std::nullopt;
+}
+
+void Frontend::handle_request(const std::string& client, Request req, Nanos now) {
+  Session& s = sessions_[client];
+  // The client has every answer below done_below: forget them.
+  while (!s.ops.empty() && s.ops.begin()->first < req.done_below && s.ops.begin()->second.done) {
+    s.ops.erase(s.ops.begin());
+  }
+  if (req.seq == 0) {
+    outbox_.send(s.conn, Response{0, Status::kRejected, "", "seq must be 1 or more"});
+    return;
+  }
+  if (req.seq <= s.highest_seq) {
+    // A resend after a reconnect: answer from the session, never execute twice.
+    auto it = s.ops.find(req.seq);
+    if (it != s.ops.end() && it->second.done) outbox_.send(s.conn, it->second.response);
+    return;  // still pending: answered when done; forgotten: the client has the answer
+  }
+  s.highest_seq = req.seq;
+  const std::uint64_t seq = req.seq;
+  ClientOp op;
+  op.req = std::move(req);
+  op.arrived = now;
+  s.ops.emplace(seq, std::move(op));
+  s.queue.push_back(seq);
+  advance_session(client, s, now);
+}
+
+// Starts the session's operations in issue order. PUTs start at once (their LSNs keep
+// their order); a GET first waits until the commit covers the client's earlier PUTs,
+// and nothing after it starts before it has sampled the watermark.
+void Frontend::advance_session(const std::string& client, Session& s, Nanos now) {
+  while (!s.queue.empty()) {
+    const std::uint64_t seq = s.queue.front();
+    ClientOp& op = s.ops.at(seq);
+    if (auto why = invalid_request(op.req)) {
+      s.queue.pop_front();
+      finish(client, seq, Response{seq, Status::kRejected, "", *why});
+      continue;
+    }
+    if (op.req.op == Op::kPut) {
+      s.queue.pop_front();
+      start_put(client, s, op, now);
+      continue;
+    }
+    if (commit_ < s.last_put_lsn) {
+      gets_waiting_commit_.emplace(s.last_put_lsn, client);
+      return;
+    }
+    s.queue.pop_front();
+    start_get(client, s, op);
+    dispatch_read(op.read_req, now);
+  }
+}
+
+void Frontend::start_put(const std::string& client, Session& s, ClientOp& op, Nanos now) {
+  const Lsn lsn = next_lsn_++;
+  op.lsn = lsn;
+  s.last_put_lsn = lsn;
+  Buffered& b = uncommitted_[lsn];
+  b.entry = Entry{lsn, op.req.key, op.req.value};
+  b.client = client;
+  b.seq = op.req.seq;
+  broadcast(b.entry, now);
+}
+
+bool Frontend::start_get(const std::string& client, Session&, ClientOp& op) {
+  const std::uint64_t req = next_req_++;
+  op.read_req = req;
+  reads_[req] = PendingRead{client, op.req.seq, op.req.key, commit_, 0};
+  return true;
+}
+
+void Frontend::finish(const std::string& client, std::uint64_t seq, Response r) {
+  auto s = sessions_.find(client);
+  if (s == sessions_.end()) return;
+  auto it = s->second.ops.find(seq);
+  if (it == s->second.ops.end() || it->second.done) return;
+  it->second.done = true;
+  it->second.response = std::move(r);
+  if (s->second.conn != 0) outbox_.send(s->second.conn, it->second.response);
+}
+
+// ---- replication ----------------------------------------------------------------
+
+bool Frontend::awaiting(const Node& n) {
+  return n.outstanding > 0 || n.ping_outstanding || n.acked < n.highest_sent;
+}
+
+void Frontend::expect_answer(Node& n, Nanos now) {
+  if (!awaiting(n)) n.waiting_since = now;
+}
+
+void Frontend::broadcast(const Entry& e, Nanos now) {
+  for (auto& [conn, n] : nodes_) {
+    if (n.state == NodeState::kMember || n.state == NodeState::kCatchingUp) {
+      send_write(conn, n, e, now);
+    }
+  }
+}
+
+void Frontend::send_write(ConnId conn, Node& n, const Entry& e, Nanos now) {
+  if (e.lsn <= n.highest_sent) return;  // the node already has it
+  expect_answer(n, now);
+  n.highest_sent = e.lsn;
+  outbox_.send(conn, Write{e, commit_});
+}
+
+void Frontend::handle_ack(ConnId conn, Node& n, Lsn complete, Nanos now) {
+  n.ping_outstanding = false;
+  n.acked = std::max(n.acked, complete);
+  if (n.state == NodeState::kMember) {
+    advance_commit(now);
+  } else if (n.state == NodeState::kCatchingUp) {
+    maybe_promote(conn, n, now);
+  }
+}
+
+// W = the lowest ack among members; it never decreases. Committed PUTs are answered
+// and GETs that waited for their client's earlier PUTs may start.
+void Frontend::advance_commit(Nanos now) {
+  if (member_count() == 0) return;
+  Lsn lowest = next_lsn_ - 1;
+  for (const auto& [conn, n] : nodes_) {
+    if (n.state == NodeState::kMember) lowest = std::min(lowest, n.acked);
+  }
+  if (lowest <= commit_) return;
+  commit_ = lowest;
+  while (!uncommitted_.empty() && uncommitted_.begin()->first <= commit_) {
+    Buffered b = std::move(uncommitted_.begin()->second);
+    uncommitted_.erase(uncommitted_.begin());
+    finish(b.client, b.seq, Response{b.seq, Status::kOk, "", ""});
+  }
+  while (!gets_waiting_commit_.empty() && gets_waiting_commit_.begin()->first <= commit_) {
+    const std::string client = gets_waiting_commit_.begin()->second;
+    gets_waiting_commit_.erase(gets_waiting_commit_.begin());
+    advance_session(client, sessions_[client], now);
+  }
+}
+
+// ---- reads ------------------------------------------------------------------------
+
+ConnId Frontend::pick_member() {
+  std::vector<ConnId> members;
+  for (const auto& [conn, n] : nodes_) {
+    if (n.state == NodeState::kMember) members.push_back(conn);
+  }
+  if (members.empty()) return 0;
+  return members[round_robin_++ % members.size()];
+}
+
+void Frontend::dispatch_read(std::uint64_t req, Nanos now) {
+  PendingRead& r = reads_.at(req);
+  r.node = pick_member();
+  if (r.node == 0) return;  // sent when a member appears, or failed by the tick
+  Node& n = nodes_.at(r.node);
+  expect_answer(n, now);
+  n.outstanding++;
+  outbox_.send(r.node, Read{req, r.key, r.at});
+}
+
+void Frontend::handle_read_reply(ConnId conn, const ReadReply& r, Nanos) {
+  auto it = reads_.find(r.req);
+  if (it == reads_.end() || it->second.node != conn) return;  // answered elsewhere already
+  PendingRead pr = std::move(it->second);
+  reads_.erase(it);
+  if (r.found) {
+    finish(pr.client, pr.seq, Response{pr.seq, Status::kOk, r.value, ""});
+  } else {
+    finish(pr.client, pr.seq, Response{pr.seq, Status::kNotFound, "", ""});
+  }
+}
+
+// ---- membership -------------------------------------------------------------------
+
+std::size_t Frontend::member_count() const {
+  return static_cast<std::size_t>(std::count_if(nodes_.begin(), nodes_.end(), [](const auto& p) {
+    return p.second.state == NodeState::kMember;
+  }));
+}
+
+std::string Frontend::member_list() const {
+  std::string out;
+  for (const auto& [conn, n] : nodes_) {
+    if (n.state != NodeState::kMember) continue;
+    out += (out.empty() ? "" : ",") + n.id;
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+void Frontend::handle_join(ConnId conn, Node& n, Lsn complete, Nanos now) {
+  if (n.state != NodeState::kJoining) {
+    return refuse(conn, "unexpected", "join sent twice on one connection");
+  }
+  n.join_complete = complete;
+  n.acked = complete;
+  n.highest_sent = complete;
+  // The node holds writes numbered by an earlier frontend run: never reuse their LSNs.
+  next_lsn_ = std::max(next_lsn_, complete + 1);
+  outbox_.log(LogLevel::kInfo, "storage " + n.id +
+                                   " joins holding every write <= " + std::to_string(complete) +
+                                   " (commit watermark W=" + std::to_string(commit_) + ")");
+  if (member_count() > 0 || complete >= commit_) return admit(conn, n, now);
+  if (config_.accept_data_loss) return admit_with_loss(conn, n, now);
+  // Total failure and this node is stale: admitting it would roll back acknowledged
+  // writes. Wait for a node that holds everything committed.
+  n.state = NodeState::kWaiting;
+  const std::string why = "stale: holds writes <= " + std::to_string(complete) +
+                          " but writes <= " + std::to_string(commit_) +
+                          " were acknowledged; waiting for a node that has them "
+                          "(or restart the frontend with --accept-data-loss)";
+  outbox_.log(LogLevel::kWarn, "storage " + n.id + " " + why);
+  outbox_.send(conn, JoinState{"waiting", why});
+}
+
+// Streams the node every write it lacks that is not yet committed, then either it is
+// already complete or it catches up on the committed ones from a donor member.
+void Frontend::admit(ConnId conn, Node& n, Nanos now) {
+  n.state = NodeState::kCatchingUp;
+  for (auto it = uncommitted_.upper_bound(n.join_complete); it != uncommitted_.end(); ++it) {
+    send_write(conn, n, it->second.entry, now);
+  }
+  if (n.join_complete >= commit_) {
+    n.caught_up = true;
+    return maybe_promote(conn, n, now);
+  }
+  Catchup& cu = catchups_[conn];
+  cu.after = n.join_complete;
+  cu.upto = commit_;
+  const std::string detail = "behind by " + std::to_string(commit_ - n.join_complete) +
+                             " writes; catching up to " + std::to_string(commit_);
+  outbox_.log(LogLevel::kInfo, "storage " + n.id + " " + detail);
+  outbox_.send(conn, JoinState{"catching_up", detail});
+  continue_catchup(conn, now);
+}
+
+void Frontend::admit_with_loss(ConnId conn, Node& n, Nanos now) {
+  outbox_.log(LogLevel::kError,
+              "DATA LOSS ACCEPTED (--accept-data-loss): admitting stale storage " + n.id +
+                  " as the only replica; acknowledged writes " +
+                  std::to_string(n.join_complete + 1) + ".." + std::to_string(commit_) +
+                  " are lost");
+  n.state = NodeState::kCatchingUp;
+  for (auto it = uncommitted_.begin(); it != uncommitted_.end(); ++it) {
+    send_write(conn, n, it->second.entry, now);
+  }
+  // An empty final chunk: "treat everything <= W as present".
+  Catchup& cu = catchups_[conn];
+  cu.after = n.join_complete;
+  cu.upto = commit_;
+  cu.req = next_req_++;
+  cu.phase = Catchup::Phase::kRelaying;
+  cu.relayed_done = true;
+  expect_answer(n, now);
+  n.outstanding++;
+  outbox_.send(conn, CatchupChunk{cu.req, {}, "", true, commit_});
+}
+
+void Frontend::continue_catchup(ConnId joiner, Nanos now) {
+  auto it = catchups_.find(joiner);
+  if (it == catchups_.end() || it->second.phase != Catchup::Phase::kNeedFetch) return;
+  Catchup& cu = it->second;
+  cu.donor = pick_member();
+  if (cu.donor == 0) return;  // resumed when a member appears
+  cu.req = next_req_++;
+  cu.phase = Catchup::Phase::kFetching;
+  Node& donor = nodes_.at(cu.donor);
+  expect_answer(donor, now);
+  donor.outstanding++;
+  outbox_.send(cu.donor, CatchupFetch{cu.req, cu.after, cu.cursor, config_.catchup_chunk_bytes});
+}
+
+void Frontend::handle_donor_chunk(ConnId donor, CatchupChunk chunk, Nanos now) {
+  for (auto& [joiner, cu] : catchups_) {
+    if (cu.donor != donor || cu.req != chunk.req || cu.phase != Catchup::Phase::kFetching) {
+      continue;
+    }
+    cu.phase = Catchup::Phase::kRelaying;
+    cu.relayed_cursor = chunk.cursor;
+    cu.relayed_done = chunk.done;
+    cu.chunks++;
+    cu.entries += chunk.entries.size();
+    chunk.upto = cu.upto;
+    Node& n = nodes_.at(joiner);
+    expect_answer(n, now);
+    n.outstanding++;
+    outbox_.send(joiner, std::move(chunk));
+    return;
+  }
+  // An answer to a fetch that no longer matters (the joiner left): drop it.
+}
+
+void Frontend::handle_catchup_applied(ConnId joiner, const CatchupApplied& a, Nanos now) {
+  auto it = catchups_.find(joiner);
+  if (it == catchups_.end()) return;
+  Catchup& cu = it->second;
+  if (cu.phase != Catchup::Phase::kRelaying || a.req != cu.req) return;
+  Node& n = nodes_.at(joiner);
+  cu.cursor = cu.relayed_cursor;
+  if (cu.relayed_done) {
+    outbox_.log(LogLevel::kInfo, "storage " + n.id + " caught up to " + std::to_string(cu.upto) +
+                                     ": " + std::to_string(cu.entries) + " entries in " +
+                                     std::to_string(cu.chunks) + " chunks");
+    catchups_.erase(it);
+    n.caught_up = true;
+    return maybe_promote(joiner, n, now);
+  }
+  if (cu.chunks % kCatchupLogEvery == 0) {
+    outbox_.log(LogLevel::kInfo, "storage " + n.id + " catching up: " + std::to_string(cu.entries) +
+                                     " entries in " + std::to_string(cu.chunks) + " chunks so far");
+  }
+  cu.phase = Catchup::Phase::kNeedFetch;
+  continue_catchup(joiner, now);
+}
+
+// A caught-up node becomes a member once it has acked everything committed, so that
+// adding it never lowers the watermark.
+void Frontend::maybe_promote(ConnId conn, Node& n, Nanos now) {
+  if (n.state != NodeState::kCatchingUp || !n.caught_up || n.acked < commit_) return;
+  const bool first = member_count() == 0;
+  n.state = NodeState::kMember;
+  outbox_.send(conn, JoinState{"member", "serving reads at W=" + std::to_string(commit_)});
+  outbox_.log(LogLevel::kInfo, "storage " + n.id + " is a member (acked " +
+                                   std::to_string(n.acked) + ", W=" + std::to_string(commit_) +
+                                   "); members: " + member_list());
+  advance_commit(now);
+  if (!first) return;
+  for (auto& [req, r] : reads_) {
+    if (r.node == 0) dispatch_read(req, now);
+  }
+  resume_stalled_catchups(now);
+  resume_waiting(now);
+}
+
+void Frontend::resume_stalled_catchups(Nanos now) {
+  std::vector<ConnId> stalled;
+  for (const auto& [joiner, cu] : catchups_) {
+    if (cu.phase == Catchup::Phase::kNeedFetch) stalled.push_back(joiner);
+  }
+  for (ConnId j : stalled) continue_catchup(j, now);
+}
+
+void Frontend::resume_waiting(Nanos now) {
+  std::vector<ConnId> waiting;
+  for (const auto& [conn, n] : nodes_) {
+    if (n.state == NodeState::kWaiting) waiting.push_back(conn);
+  }
+  for (ConnId c : waiting) admit(c, nodes_.at(c), now);
+}
+
+void Frontend::remove_node(ConnId conn, const std::string& why, Nanos now) {
+  auto it = nodes_.find(conn);
+  if (it == nodes_.end()) return;
+  const Node n = std::move(it->second);
+  nodes_.erase(it);
+  close_conn(conn);
+  catchups_.erase(conn);
+  outbox_.log(LogLevel::kWarn, "storage " + n.id + " removed (" + state_name(int(n.state)) +
+                                   "): " + why + "; members: " + member_list());
+
+  for (auto& [joiner, cu] : catchups_) {
+    if (cu.donor == conn && cu.phase == Catchup::Phase::kFetching) {
+      cu.phase = Catchup::Phase::kNeedFetch;  // another donor continues from the cursor
+    }
+  }
+  resume_stalled_catchups(now);
+  for (auto& [req, r] : reads_) {
+    if (r.node == conn) dispatch_read(req, now);
+  }
+  if (n.state != NodeState::kMember) return;
+  if (member_count() == 0) {
+    no_member_since_ = now;
+    outbox_.log(LogLevel::kWarn, "no storage node is a member: requests wait up to " +
+                                     seconds(unavailable_timeout_) +
+                                     " for one to return, then fail as unavailable");
+    return;
+  }
+  advance_commit(now);  // the removed node may have been the slowest
+}
+
+// ---- time ---------------------------------------------------------------------------
+
+void Frontend::on_timer(TimerId id, Nanos now) {
+  if (id != kTickTimer) return;
+  tick(now);
+  outbox_.push(SetTimer{kTickTimer, now + tick_period_});
+}
+
+void Frontend::tick(Nanos now) {
+  std::vector<std::pair<ConnId, std::string>> dead;
+  for (auto& [conn, n] : nodes_) {
+    if (awaiting(n)) {
+      if (now - n.waiting_since > storage_timeout_) {
+        dead.emplace_back(conn, "no answer for " + seconds(now - n.waiting_since) +
+                                    " (storage_timeout " + seconds(storage_timeout_) + ")");
+      }
+    } else if (now - n.last_ping >= storage_timeout_ / 3) {
+      expect_answer(n, now);
+      n.ping_outstanding = true;
+      n.last_ping = now;
+      outbox_.send(conn, Ping{commit_});
+    }
+  }
+  for (const auto& [conn, why] : dead) remove_node(conn, why, now);
+  if (member_count() == 0) fail_unavailable(now);
+}
+
+// With no member alive, an operation waits unavailable_timeout (counted from when it
+// arrived or the last member left, whichever is later), then fails. A PUT failed so
+// stays buffered: it is applied if a node returns, so its client must treat it as
+// indeterminate.
+void Frontend::fail_unavailable(Nanos now) {
+  const std::string detail = "no storage node available for " + seconds(unavailable_timeout_);
+  for (auto& [client, s] : sessions_) {
+    bool changed = false;
+    for (auto& [seq, op] : s.ops) {
+      if (op.done || now - std::max(op.arrived, no_member_since_) < unavailable_timeout_) {
+        continue;
+      }
+      auto q = std::find(s.queue.begin(), s.queue.end(), seq);
+      if (q != s.queue.end()) s.queue.erase(q);
+      if (op.read_req != 0) reads_.erase(op.read_req);
+      const std::string why = op.req.op == Op::kPut && op.lsn != 0
+                                  ? detail + "; the write may still be applied later"
+                                  : detail;
+      op.done = true;
+      op.response = Response{seq, Status::kUnavailable, "", why};
+      if (s.conn != 0) outbox_.send(s.conn, op.response);
+      changed = true;
+    }
+    if (changed) advance_session(client, s, now);
+  }
+}
+
+// ---- status ---------------------------------------------------------------------------
+
+nlohmann::json Frontend::status() const {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& [conn, n] : nodes_) {
+    nodes.push_back({{"id", n.id}, {"state", state_name(int(n.state))}, {"acked", n.acked}});
+  }
+  std::size_t connected = 0;
+  for (const auto& [id, s] : sessions_) connected += s.conn != 0;
+  return {{"role", "frontend"},           {"commit", commit_},
+          {"next_lsn", next_lsn_},        {"uncommitted", uncommitted_.size()},
+          {"members", member_count()},    {"nodes", nodes},
+          {"catchups", catchups_.size()}, {"reads_in_flight", reads_.size()},
+          {"clients", sessions_.size()},  {"clients_connected", connected}};
+}
+
+}  // namespace kvs

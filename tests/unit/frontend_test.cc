@@ -1,0 +1,387 @@
+// The frontend state machine, driven input by input. Each test reads like a conversation:
+// clients and storage nodes say something, the test checks what the frontend answers.
+#include "core/frontend.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+namespace kvs {
+namespace {
+
+constexpr ConnId kAlice = kFirstInboundConn + 1;
+constexpr ConnId kBob = kFirstInboundConn + 2;
+constexpr ConnId kS1 = kFirstInboundConn + 11;
+constexpr ConnId kS2 = kFirstInboundConn + 12;
+constexpr ConnId kS3 = kFirstInboundConn + 13;
+
+class FrontendTest : public ::testing::Test {
+ protected:
+  FrontendTest() : fe_(config()) {
+    fe_.on_start(now_);
+    drain();
+  }
+
+  static FrontendConfig config() {
+    FrontendConfig c;
+    c.storage_timeout = 1.0;
+    c.unavailable_timeout = 3.0;
+    c.catchup_chunk_bytes = 100;
+    return c;
+  }
+
+  // Runs the effects of the last input into per-connection mailboxes.
+  void drain() {
+    for (Effect& e : fe_.outbox().take()) {
+      if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
+      if (auto* c = std::get_if<Close>(&e)) closed_.push_back(c->conn);
+    }
+  }
+
+  template <typename M>
+  std::vector<M> take(ConnId conn) {
+    std::vector<M> out;
+    auto& box = sent_[conn];
+    for (auto it = box.begin(); it != box.end();) {
+      if (auto* m = std::get_if<M>(&*it)) {
+        out.push_back(std::move(*m));
+        it = box.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return out;
+  }
+
+  void client(ConnId conn, const std::string& id) {
+    fe_.on_accepted(conn, Listener::kClients, now_);
+    fe_.on_message(conn, Hello{"client", kProtocolVersion, id, ""}, now_);
+    drain();
+    ASSERT_EQ(take<Welcome>(conn).size(), 1u);
+  }
+
+  void storage(ConnId conn, const std::string& id, Lsn complete) {
+    fe_.on_accepted(conn, Listener::kStorage, now_);
+    fe_.on_message(conn, Hello{"storage", kProtocolVersion, id, ""}, now_);
+    fe_.on_message(conn, Join{complete}, now_);
+    drain();
+    ASSERT_EQ(take<Welcome>(conn).size(), 1u);
+  }
+
+  void put(ConnId conn, std::uint64_t seq, const std::string& k, const std::string& v) {
+    fe_.on_message(conn, Request{seq, Op::kPut, k, v, 0}, now_);
+    drain();
+  }
+  void get(ConnId conn, std::uint64_t seq, const std::string& k) {
+    fe_.on_message(conn, Request{seq, Op::kGet, k, "", 0}, now_);
+    drain();
+  }
+  void ack(ConnId conn, Lsn complete) {
+    fe_.on_message(conn, Ack{complete}, now_);
+    drain();
+  }
+  void advance(Nanos by) {
+    // Step in small increments so the tick runs as it would for real.
+    const Nanos end = now_ + by;
+    while (now_ < end) {
+      now_ = std::min(end, now_ + 50 * kMillisecond);
+      fe_.on_timer(1, now_);
+      drain();
+    }
+  }
+  bool was_closed(ConnId c) const {
+    return std::find(closed_.begin(), closed_.end(), c) != closed_.end();
+  }
+
+  Nanos now_ = 1000 * kSecond;
+  Frontend fe_;
+  std::map<ConnId, std::vector<Message>> sent_;
+  std::vector<ConnId> closed_;
+};
+
+TEST_F(FrontendTest, PutIsAnsweredOnlyWhenEveryMemberAcked) {
+  storage(kS1, "s1", 0);
+  storage(kS2, "s2", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");
+  auto w1 = take<Write>(kS1), w2 = take<Write>(kS2);
+  ASSERT_EQ(w1.size(), 1u);
+  ASSERT_EQ(w2.size(), 1u);
+  EXPECT_EQ(w1[0].entry, (Entry{1, "k", "v"}));
+  ack(kS1, 1);
+  EXPECT_TRUE(take<Response>(kAlice).empty()) << "answered before s2 acked";
+  ack(kS2, 1);
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kOk);
+  EXPECT_EQ(fe_.commit_watermark(), 1u);
+}
+
+TEST_F(FrontendTest, CumulativeAckCommitsManyWritesInFlight) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  for (int i = 1; i <= 5; ++i) put(kAlice, i, "k" + std::to_string(i), "v");
+  EXPECT_EQ(take<Write>(kS1).size(), 5u) << "writes must not wait for each other";
+  ack(kS1, 5);
+  EXPECT_EQ(take<Response>(kAlice).size(), 5u);
+}
+
+TEST_F(FrontendTest, GetReadsAtTheWatermarkAfterTheClientsOwnPut) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");
+  get(kAlice, 2, "k");
+  EXPECT_TRUE(take<Read>(kS1).empty()) << "GET must wait for the client's earlier PUT";
+  ack(kS1, 1);
+  auto reads = take<Read>(kS1);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].at, 1u);
+  fe_.on_message(kS1, ReadReply{reads[0].req, true, "v", 1}, now_);
+  drain();
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].seq, 2u);
+  EXPECT_EQ(r[1].value, "v");
+}
+
+TEST_F(FrontendTest, ALaterPutDoesNotStartBeforeAnEarlierGetSampledTheWatermark) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "a");
+  get(kAlice, 2, "k");
+  put(kAlice, 3, "k", "b");
+  EXPECT_EQ(take<Write>(kS1).size(), 1u) << "PUT 3 overtook GET 2";
+  ack(kS1, 1);
+  auto reads = take<Read>(kS1);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].at, 1u);
+  EXPECT_EQ(take<Write>(kS1).size(), 1u);
+}
+
+TEST_F(FrontendTest, RetriedPutIsAnsweredNotAppliedTwice) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");
+  ASSERT_EQ(take<Write>(kS1).size(), 1u);
+  ack(kS1, 1);
+  ASSERT_EQ(take<Response>(kAlice).size(), 1u);
+  // The client reconnects and resends seq 1 (it never saw the answer).
+  fe_.on_closed(kAlice, now_);
+  client(kBob, "alice");
+  put(kBob, 1, "k", "v");
+  EXPECT_TRUE(take<Write>(kS1).empty());
+  auto r = take<Response>(kBob);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kOk);
+}
+
+TEST_F(FrontendTest, ReadIsRetriedOnAnotherMemberWhenOneFails) {
+  storage(kS1, "s1", 0);
+  storage(kS2, "s2", 0);
+  client(kAlice, "alice");
+  get(kAlice, 1, "k");
+  ConnId first = !take<Read>(kS1).empty() ? kS1 : kS2;
+  ConnId other = first == kS1 ? kS2 : kS1;
+  take<Read>(other);
+  fe_.on_closed(first, now_);
+  drain();
+  auto reads = take<Read>(other);
+  ASSERT_EQ(reads.size(), 1u);
+  fe_.on_message(other, ReadReply{reads[0].req, false, "", 0}, now_);
+  drain();
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kNotFound);
+}
+
+TEST_F(FrontendTest, RemovingASlowMemberLetsTheWatermarkAdvance) {
+  storage(kS1, "s1", 0);
+  storage(kS2, "s2", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");
+  ack(kS1, 1);
+  EXPECT_TRUE(take<Response>(kAlice).empty());
+  // s1 answers its pings; s2 never answers anything.
+  for (int i = 0; i < 6; ++i) {
+    advance(250 * kMillisecond);
+    if (!take<Ping>(kS1).empty()) ack(kS1, 1);
+  }
+  EXPECT_TRUE(was_closed(kS2));
+  EXPECT_FALSE(was_closed(kS1));
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kOk);
+}
+
+TEST_F(FrontendTest, IdleNodesArePingedAndAnswerKeepsThem) {
+  storage(kS1, "s1", 0);
+  for (int i = 0; i < 10; ++i) {
+    advance(400 * kMillisecond);
+    for (auto& p : take<Ping>(kS1)) {
+      (void)p;
+      ack(kS1, 0);
+    }
+  }
+  EXPECT_FALSE(was_closed(kS1));
+  advance(2 * kSecond);  // now it stays silent
+  EXPECT_TRUE(was_closed(kS1));
+}
+
+TEST_F(FrontendTest, JoinerCatchesUpFromADonorThenBecomesAMember) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "a", "1");
+  put(kAlice, 2, "b", "2");
+  ack(kS1, 2);
+  take<Write>(kS1);
+  storage(kS2, "s2", 0);
+  auto js = take<JoinState>(kS2);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "catching_up");
+  auto fetch = take<CatchupFetch>(kS1);
+  ASSERT_EQ(fetch.size(), 1u);
+  EXPECT_EQ(fetch[0].after, 0u);
+  // A write during catch-up goes to the joiner too, but it is not yet counted.
+  put(kAlice, 3, "c", "3");
+  EXPECT_EQ(take<Write>(kS2).size(), 1u);
+  ack(kS1, 3);
+  EXPECT_EQ(take<Response>(kAlice).size(), 3u) << "a joiner must not hold up commits";
+  // The donor answers in two chunks; each is relayed and acknowledged.
+  fe_.on_message(kS1, CatchupChunk{fetch[0].req, {{1, "a", "1"}}, "a", false, 0}, now_);
+  drain();
+  auto relay = take<CatchupChunk>(kS2);
+  ASSERT_EQ(relay.size(), 1u);
+  EXPECT_EQ(relay[0].upto, 2u);
+  fe_.on_message(kS2, CatchupApplied{relay[0].req}, now_);
+  drain();
+  auto fetch2 = take<CatchupFetch>(kS1);
+  ASSERT_EQ(fetch2.size(), 1u);
+  EXPECT_EQ(fetch2[0].cursor, "a");
+  fe_.on_message(kS1, CatchupChunk{fetch2[0].req, {{2, "b", "2"}}, "b", true, 0}, now_);
+  drain();
+  relay = take<CatchupChunk>(kS2);
+  ASSERT_EQ(relay.size(), 1u);
+  fe_.on_message(kS2, CatchupApplied{relay[0].req}, now_);
+  drain();
+  EXPECT_TRUE(take<JoinState>(kS2).empty()) << "member before acking W";
+  ack(kS2, 3);
+  js = take<JoinState>(kS2);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "member");
+  EXPECT_EQ(fe_.status()["members"], 2);
+}
+
+TEST_F(FrontendTest, DonorDyingMidCatchupIsReplaced) {
+  storage(kS1, "s1", 0);
+  storage(kS2, "s2", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "a", "1");
+  ack(kS1, 1);
+  ack(kS2, 1);
+  storage(kS3, "s3", 0);
+  ConnId donor = !take<CatchupFetch>(kS1).empty() ? kS1 : kS2;
+  ConnId other = donor == kS1 ? kS2 : kS1;
+  fe_.on_closed(donor, now_);
+  drain();
+  auto fetch = take<CatchupFetch>(other);
+  ASSERT_EQ(fetch.size(), 1u);
+  EXPECT_EQ(fetch[0].cursor, "");
+}
+
+TEST_F(FrontendTest, AfterTotalFailureAStaleNodeWaitsForAFreshOne) {
+  storage(kS1, "s1", 0);
+  storage(kS2, "s2", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v1");
+  ack(kS1, 1);
+  ack(kS2, 1);
+  fe_.on_closed(kS2, now_);  // s2 down at W=1
+  put(kAlice, 2, "k", "v2");
+  ack(kS1, 2);               // committed on s1 alone
+  fe_.on_closed(kS1, now_);  // total failure
+  drain();
+  take<Response>(kAlice);
+  // s2 comes back first, holding only lsn 1 < W=2: it must not serve.
+  storage(kS2 + 100, "s2", 1);
+  auto js = take<JoinState>(kS2 + 100);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "waiting");
+  get(kAlice, 3, "k");
+  EXPECT_TRUE(take<Read>(kS2 + 100).empty());
+  // s1 returns with everything: it serves, and s2 catches up from it.
+  storage(kS1 + 100, "s1", 2);
+  auto reads = take<Read>(kS1 + 100);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].at, 2u);
+  EXPECT_EQ(take<CatchupFetch>(kS1 + 100).size(), 1u);
+}
+
+TEST_F(FrontendTest, WithNoMemberRequestsFailAfterTheUnavailableTimeout) {
+  client(kAlice, "alice");
+  get(kAlice, 1, "k");
+  put(kAlice, 2, "k", "v");
+  advance(2 * kSecond);
+  EXPECT_TRUE(take<Response>(kAlice).empty()) << "failed before unavailable_timeout";
+  advance(2 * kSecond);
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].seq, 1u);
+  EXPECT_EQ(r[0].status, Status::kUnavailable);
+  EXPECT_EQ(r[1].seq, 2u);
+  EXPECT_EQ(r[1].status, Status::kUnavailable);
+  EXPECT_NE(r[1].detail.find("may still be applied"), std::string::npos);
+  // The PUT stays buffered and reaches the first node that joins.
+  storage(kS1, "s1", 0);
+  auto w = take<Write>(kS1);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].entry.value, "v");
+}
+
+TEST_F(FrontendTest, BadHelloIsRefusedAndClosed) {
+  fe_.on_accepted(kAlice, Listener::kClients, now_);
+  fe_.on_message(kAlice, Hello{"storage", kProtocolVersion, "x", ""}, now_);
+  drain();
+  ASSERT_EQ(take<Error>(kAlice).size(), 1u);
+  EXPECT_TRUE(was_closed(kAlice));
+
+  fe_.on_accepted(kBob, Listener::kClients, now_);
+  fe_.on_message(kBob, Request{1, Op::kGet, "k", "", 0}, now_);
+  drain();
+  auto e = take<Error>(kBob);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].code, "expected_hello");
+
+  fe_.on_accepted(kS1, Listener::kStorage, now_);
+  fe_.on_message(kS1, Hello{"storage", 99, "s1", ""}, now_);
+  drain();
+  e = take<Error>(kS1);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].code, "bad_version");
+}
+
+TEST_F(FrontendTest, OversizedKeyIsRejectedWithoutEffect) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, std::string(2000, 'k'), "v");
+  EXPECT_TRUE(take<Write>(kS1).empty());
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kRejected);
+  EXPECT_NE(r[0].detail.find("max_key_bytes"), std::string::npos);
+}
+
+TEST_F(FrontendTest, ProtocolErrorClosesOnlyThatConnection) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  client(kBob, "bob");
+  fe_.on_protocol_error(kBob, "frame of 99999999 bytes exceeds the limit", now_);
+  drain();
+  EXPECT_TRUE(was_closed(kBob));
+  put(kAlice, 1, "k", "v");
+  ack(kS1, 1);
+  EXPECT_EQ(take<Response>(kAlice).size(), 1u);
+}
+
+}  // namespace
+}  // namespace kvs
