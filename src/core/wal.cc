@@ -1,0 +1,231 @@
+// Log and snapshot records: "<crc32c hex> <payload>\n", see wal.h. A line that fails its
+// checksum (or is cut off) may be a write the crash interrupted; a line whose checksum
+// holds was written whole, so if it cannot be understood that is corruption, never a
+// torn tail to drop silently.
+#include "core/wal.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "core/crc32c.h"
+#include "core/json_writer.h"
+
+namespace kvs {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kCrcDigits = 8;
+
+// Writes the payload in place after room for its checksum, so it is never copied.
+template <typename WritePayload>
+std::string record_line(WritePayload write_payload) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string line(kCrcDigits + 1, ' ');
+  JsonWriter w(&line);
+  w.begin_object();
+  write_payload(w);
+  w.end_object();
+  const std::uint32_t crc = crc32c(std::string_view(line).substr(kCrcDigits + 1));
+  for (std::size_t i = 0; i < kCrcDigits; i++) line[i] = kHex[(crc >> (28 - 4 * i)) & 0xf];
+  line += '\n';
+  return line;
+}
+
+// One line of a log or snapshot.
+struct Line {
+  enum Kind {
+    kRecord,      // a put or mark record
+    kEnd,         // a snapshot's end record
+    kDamaged,     // cut off, or its checksum fails: maybe a torn write
+    kUnreadable,  // its checksum holds but its payload makes no sense
+  };
+  Kind kind = kDamaged;
+  WalRecord record;
+  std::uint64_t end_records = 0;
+  std::string reason;    // for kDamaged and kUnreadable
+  std::size_t next = 0;  // offset just past this line
+};
+
+bool parse_hex(std::string_view digits, std::uint32_t* out) {
+  std::uint32_t value = 0;
+  for (char ch : digits) {
+    int nibble;
+    if (ch >= '0' && ch <= '9') {
+      nibble = ch - '0';
+    } else if (ch >= 'a' && ch <= 'f') {
+      nibble = ch - 'a' + 10;
+    } else {
+      return false;
+    }
+    value = (value << 4) | static_cast<std::uint32_t>(nibble);
+  }
+  *out = value;
+  return true;
+}
+
+// Fills line->record or line->end_records from a checksummed payload; else sets reason.
+bool decode_payload(std::string_view payload, Line* line) {
+  json p = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
+  if (p.is_discarded() || !p.is_object()) {
+    line->reason = "payload is not a JSON object";
+    return false;
+  }
+  auto field = [&](const char* name) -> json* {
+    auto it = p.find(name);
+    return it == p.end() ? nullptr : &*it;
+  };
+  auto bad = [&](const char* name, const char* problem) {
+    line->reason = std::string("payload field '") + name + "' " + problem;
+    return false;
+  };
+  auto u64 = [&](const char* name, std::uint64_t* out) {
+    json* v = field(name);
+    if (v == nullptr || !v->is_number_unsigned()) return bad(name, "must be an unsigned integer");
+    *out = v->get<std::uint64_t>();
+    return true;
+  };
+  auto str = [&](const char* name, std::string* out) {
+    json* v = field(name);
+    if (v == nullptr || !v->is_string()) return bad(name, "must be a string");
+    *out = std::move(v->get_ref<std::string&>());
+    return true;
+  };
+
+  json* t = field("t");
+  if (t == nullptr || !t->is_string()) return bad("t", "must be a string");
+  const std::string& type = t->get_ref<const std::string&>();
+  if (type == "put") {
+    Entry e;
+    if (!u64("lsn", &e.lsn) || !str("k", &e.key) || !str("v", &e.value)) return false;
+    line->kind = Line::kRecord;
+    line->record = std::move(e);
+  } else if (type == "mark") {
+    MarkRecord m;
+    if (!u64("complete", &m.complete)) return false;
+    line->kind = Line::kRecord;
+    line->record = m;
+  } else if (type == "end") {
+    if (!u64("records", &line->end_records)) return false;
+    line->kind = Line::kEnd;
+  } else {
+    return bad("t", "names no known record type");
+  }
+  return true;
+}
+
+Line parse_line(std::string_view bytes, std::size_t offset) {
+  Line line;
+  const std::size_t newline = bytes.find('\n', offset);
+  if (newline == std::string_view::npos) {
+    line.next = bytes.size();
+    line.reason = "incomplete record (no newline)";
+    return line;
+  }
+  line.next = newline + 1;
+  const std::string_view text = bytes.substr(offset, newline - offset);
+  std::uint32_t expected;
+  if (text.size() < kCrcDigits + 2 || text[kCrcDigits] != ' ' ||
+      !parse_hex(text.substr(0, kCrcDigits), &expected)) {
+    line.reason = "malformed record (expected 8 lowercase hex digits, a space, a payload)";
+    return line;
+  }
+  const std::string_view payload = text.substr(kCrcDigits + 1);
+  if (crc32c(payload) != expected) {
+    line.reason = "checksum mismatch";
+    return line;
+  }
+  if (!decode_payload(payload, &line)) line.kind = Line::kUnreadable;
+  return line;
+}
+
+}  // namespace
+
+std::string RecoveryError::describe() const {
+  return file + ": corrupt record at byte " + std::to_string(offset) + ": " + reason;
+}
+
+std::string encode_wal_record(const WalRecord& r) {
+  return record_line([&r](JsonWriter& w) {
+    if (const auto* e = std::get_if<Entry>(&r)) {
+      w.string("t", "put");
+      w.u64("lsn", e->lsn);
+      w.string("k", e->key);
+      w.string("v", e->value);
+    } else {
+      w.string("t", "mark");
+      w.u64("complete", std::get<MarkRecord>(r).complete);
+    }
+  });
+}
+
+std::variant<RecoveredLog, RecoveryError> read_wal(std::string_view bytes,
+                                                   std::string_view file_name) {
+  auto error = [&](std::size_t offset, std::string reason) {
+    return RecoveryError{std::string(file_name), offset, std::move(reason)};
+  };
+  RecoveredLog log;
+  std::size_t offset = 0;
+  while (offset < bytes.size()) {
+    Line line = parse_line(bytes, offset);
+    if (line.kind == Line::kRecord) {
+      log.records.push_back(std::move(line.record));
+      offset = line.next;
+      continue;
+    }
+    if (line.kind == Line::kEnd) return error(offset, "end record (only snapshots have one)");
+    if (line.kind == Line::kUnreadable) return error(offset, line.reason);
+    // A damaged record is a torn tail only if nothing intact was written after it.
+    for (std::size_t later = line.next; later < bytes.size();) {
+      Line after = parse_line(bytes, later);
+      if (after.kind != Line::kDamaged) {
+        return error(offset, line.reason + "; an intact record follows at byte " +
+                                 std::to_string(later) + ", so this is not a torn write");
+      }
+      later = after.next;
+    }
+    log.valid_bytes = offset;
+    log.dropped_bytes = bytes.size() - offset;
+    return log;
+  }
+  log.valid_bytes = bytes.size();
+  return log;
+}
+
+std::string encode_snapshot(const std::vector<WalRecord>& records) {
+  std::string out;
+  for (const WalRecord& r : records) out += encode_wal_record(r);
+  out += record_line([&records](JsonWriter& w) {
+    w.string("t", "end");
+    w.u64("records", records.size());
+  });
+  return out;
+}
+
+std::variant<std::vector<WalRecord>, RecoveryError> read_snapshot(std::string_view bytes,
+                                                                  std::string_view file_name) {
+  auto error = [&](std::size_t offset, std::string reason) {
+    return RecoveryError{std::string(file_name), offset, std::move(reason)};
+  };
+  std::vector<WalRecord> records;
+  std::size_t offset = 0;
+  while (offset < bytes.size()) {
+    Line line = parse_line(bytes, offset);
+    if (line.kind == Line::kRecord) {
+      records.push_back(std::move(line.record));
+      offset = line.next;
+      continue;
+    }
+    if (line.kind != Line::kEnd) return error(offset, line.reason);
+    if (line.end_records != records.size()) {
+      return error(offset, "end record counts " + std::to_string(line.end_records) +
+                               " records but the snapshot has " + std::to_string(records.size()));
+    }
+    if (line.next != bytes.size()) return error(line.next, "bytes after the end record");
+    return records;
+  }
+  return error(offset, bytes.empty() ? "empty snapshot (no end record)"
+                                     : "no end record (the snapshot is incomplete)");
+}
+
+}  // namespace kvs
