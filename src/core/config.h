@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/bugs.h"
 #include "core/types.h"
 
 namespace kvs {
@@ -24,6 +25,7 @@ struct FrontendConfig {
   std::uint64_t catchup_chunk_bytes = 256 * 1024;
   bool accept_data_loss = false;      // let a stale node become the only replica (loses writes)
   std::string log_level = "info";
+  PlantedBugs bugs;                   // simulator only (kvsim --bug); never set from a file
 };
 
 struct StorageConfig {
@@ -36,6 +38,7 @@ struct StorageConfig {
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
   double reconnect_max = 2.0;         // seconds, the cap of the reconnect backoff
   std::string log_level = "info";
+  PlantedBugs bugs;                   // simulator only (kvsim --bug); never set from a file
 };
 
 struct ClientConfig {

@@ -202,6 +202,11 @@ void Frontend::handle_request(const std::string& client, Request req, Nanos now)
   if (req.seq <= s.highest_seq) {
     // A resend after a reconnect: answer from the session, never execute twice.
     auto it = s.ops.find(req.seq);
+    if (config_.bugs.no_retry_dedupe && it != s.ops.end() && req.op == Op::kPut) {
+      // planted bug for kvsim --bug: a resent PUT is answered and applied once more
+      if (it->second.done) outbox_.send(s.conn, it->second.response);
+      return start_put(client, s, it->second, now);
+    }
     if (it != s.ops.end() && it->second.done) outbox_.send(s.conn, it->second.response);
     return;  // still pending: answered when done; forgotten: the client has the answer
   }
@@ -288,16 +293,32 @@ void Frontend::broadcast(const Entry& e, Nanos now) {
   }
 }
 
+// What nodes may prune to: W, but never past the watermark of a read still pending. A
+// read sampled at W=a and (re)sent after W moved on (no member at first, or its node was
+// removed) must still find the newest version <= a; a node that had pruned at a newer
+// W would answer "not found" (found by kvsim, seed 12).
+Lsn Frontend::prune_bound() const {
+  Lsn bound = commit_;
+  for (const auto& [req, r] : reads_) bound = std::min(bound, r.at);
+  return bound;
+}
+
 void Frontend::send_write(ConnId conn, Node& n, const Entry& e, Nanos now) {
   if (e.lsn <= n.highest_sent) return;  // the node already has it
   expect_answer(n, now);
   n.highest_sent = e.lsn;
-  outbox_.send(conn, Write{e, commit_});
+  outbox_.send(conn, Write{e, prune_bound()});
 }
 
 void Frontend::handle_ack(ConnId conn, Node& n, Lsn complete, Nanos now) {
   n.ping_outstanding = false;
   n.acked = std::max(n.acked, complete);
+  if (config_.bugs.answer_put_after_first_ack && n.state == NodeState::kMember) {
+    // planted bug for kvsim --bug: one member's ack answers the PUT
+    for (auto it = uncommitted_.begin(); it != uncommitted_.end() && it->first <= complete; ++it) {
+      finish(it->second.client, it->second.seq, Response{it->second.seq, Status::kOk, "", ""});
+    }
+  }
   if (n.state == NodeState::kMember) {
     advance_commit(now);
   } else if (n.state == NodeState::kCatchingUp) {
@@ -421,6 +442,11 @@ void Frontend::admit(ConnId conn, Node& n, Nanos now) {
   outbox_.log(LogLevel::kInfo, "storage " + n.id + " " + detail);
   outbox_.send(conn, JoinState{"catching_up", detail});
   continue_catchup(conn, now);
+  if (config_.bugs.rejoin_serves_before_catchup) {  // planted bug for kvsim --bug
+    n.state = NodeState::kMember;
+    n.acked = std::max(n.acked, commit_);
+    outbox_.send(conn, JoinState{"member", "serving reads at W=" + std::to_string(commit_)});
+  }
 }
 
 void Frontend::admit_with_loss(ConnId conn, Node& n, Nanos now) {
@@ -587,7 +613,7 @@ void Frontend::tick(Nanos now) {
       expect_answer(n, now);
       n.ping_outstanding = true;
       n.last_ping = now;
-      outbox_.send(conn, Ping{commit_});
+      outbox_.send(conn, Ping{prune_bound()});
     }
   }
   for (const auto& [conn, why] : dead) remove_node(conn, why, now);

@@ -112,6 +112,7 @@ class Frontend : public Machine {
   void send_write(ConnId node_conn, Node& n, const Entry& e, Nanos now);
   void handle_ack(ConnId conn, Node& n, Lsn complete, Nanos now);
   void advance_commit(Nanos now);
+  Lsn prune_bound() const;
 
   // Reads.
   void dispatch_read(std::uint64_t req, Nanos now);

@@ -19,6 +19,9 @@ class Replica {
  public:
   // Adds a version. Idempotent: applying the same lsn twice changes nothing.
   void apply(const Entry& e);
+  // A log or snapshot record: an Entry is applied, a MarkRecord marks complete. The
+  // one way records become state, live and in recovery alike.
+  void apply_record(const WalRecord& r);
   // Every write <= upto is now present (after a completed catch-up, or a snapshot).
   void mark_complete(Lsn upto);
   // Highest L such that every write <= L is present.
@@ -36,12 +39,30 @@ class Replica {
   std::size_t key_count() const { return versions_.size(); }
   Lsn max_lsn() const { return max_lsn_; }
 
+  // Whether write `lsn` is already reflected here: held, superseded by a pruned-to
+  // newer version, or covered by complete(). apply() of such an lsn is a no-op.
+  bool contains(Lsn lsn) const { return lsn <= complete_ || above_complete_.count(lsn) > 0; }
+  // Versions held across all keys (for status and tests).
+  std::size_t version_count() const { return version_count_; }
+
  private:
+  void advance_complete();
+  void advance_prune_bound();
+  void prune_key(const std::string& key);
+
   std::map<std::string, std::map<Lsn, std::string>> versions_;
   Lsn complete_ = 0;
   std::set<Lsn> above_complete_;  // lsns present beyond a gap
   Lsn max_lsn_ = 0;
-  Lsn pruned_at_ = 0;
+  std::size_t version_count_ = 0;
+
+  // Pruning is incremental: every key holds at most one version <= prune_bound_, and
+  // unpruned_ lists (lsn -> key) the versions applied above it. When the bound rises,
+  // only the keys of the versions it passes are visited, so a write costs O(log n)
+  // amortized instead of a scan of every key.
+  Lsn commit_ = 0;       // highest commit watermark heard
+  Lsn prune_bound_ = 0;  // min(commit_, complete_)
+  std::map<Lsn, std::string> unpruned_;
 };
 
 }  // namespace kvs

@@ -3,6 +3,14 @@
 // See docs/PROTOCOL.md.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/config.h"
 #include "core/machine.h"
 #include "core/replica.h"
@@ -26,10 +34,77 @@ class StorageNode : public Machine {
   nlohmann::json status() const;
   const Replica& replica() const { return replica_; }
 
+  // Timer ids this machine uses (public so tests can fire them).
+  static constexpr TimerId kReconnectTimer = 1;
+  // The first reconnect delay; it doubles per failed attempt up to reconnect_max.
+  static constexpr Nanos kInitialBackoff = 50 * kMillisecond;
+
  private:
+  enum class State { kConnecting, kJoining, kCatchingUp, kMember, kWaiting, kStopped };
+
+  // Records on their way to the log, in arrival order, and what to announce once
+  // they are durable.
+  struct Batch {
+    std::vector<WalRecord> records;
+    std::vector<std::pair<ConnId, std::uint64_t>> chunks;  // (frontend conn, req) applied
+    Lsn caught_up_to = 0;  // a done catch-up chunk's upto, if the batch holds one
+  };
+
+  // The frontend link.
+  void connect();
+  void frontend_lost(Nanos now);
+  void send_to_frontend(Message m);
+  void handle_frontend(ConnId conn, Message msg);
+  void handle_join_state(const JoinState& js);
+
+  // Probe links.
+  void handle_probe(ConnId conn, Message msg);
+
+  // Replication and catch-up.
+  void note_commit(Lsn commit);
+  bool queue_entry(const Entry& e);
+  void handle_write(const Write& w);
+  void handle_read(ConnId conn, const Read& r);
+  void handle_catchup_fetch(ConnId conn, const CatchupFetch& f);
+  void handle_catchup_chunk(ConnId conn, const CatchupChunk& c);
+
+  // Group commit: at most one disk operation in flight; everything that arrives
+  // meanwhile waits in pending_ and goes out as the next single append.
+  bool disk_idle() const { return !in_flight_.has_value(); }
+  void maybe_start_disk();
+  void finish_disk(Nanos now);
+  void announce_durable(const Batch& b);
+
+  void refuse(ConnId conn, const std::string& code, const std::string& message);
+  void unexpected(ConnId conn, const Message& msg);
+  std::string peer_name(ConnId conn) const;
+  static const char* state_name(State s);
+
   StorageConfig config_;
-  Replica replica_;
+  Replica replica_;  // durable state only: what is on disk (log + snapshot)
   std::uint64_t log_bytes_;
+  Nanos backoff_max_;
+
+  State state_ = State::kConnecting;
+  bool stopped_ = false;  // a Stop was emitted: every further input is ignored
+
+  ConnId frontend_ = 0;              // current outbound connection (opening or open); 0: none
+  bool frontend_connected_ = false;  // on_connected seen for frontend_
+  bool frontend_up_ = false;         // connected, Hello and Join sent, not being closed
+  ConnId next_conn_ = 1;
+  Nanos backoff_ = kInitialBackoff;
+
+  std::map<ConnId, bool> probes_;  // inbound probe connections -> hello accepted
+  std::set<ConnId> closing_;       // refused: ignore until on_closed
+
+  Lsn commit_ = 0;  // highest commit watermark heard
+  Batch pending_;
+  std::optional<Batch> in_flight_;
+  std::uint64_t in_flight_token_ = 0;
+  bool in_flight_snapshot_ = false;
+  std::uint64_t in_flight_bytes_ = 0;
+  std::uint64_t next_token_ = 1;
+  std::set<Lsn> queued_;  // entry lsns in pending_ or in_flight_
 };
 
 }  // namespace kvs
