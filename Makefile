@@ -3,12 +3,14 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PROGRAMS   := frontend storage client
+TOOLS      := kvsim kvcheck kvbench
 
 .PHONY: all deps configure build demo test test-fast test-asan format clean
 
 all: build
 	@for p in $(PROGRAMS); do cp -f $(BUILD)/$$p ./$$p; done
-	@echo "built: $(addprefix ./,$(PROGRAMS))"
+	@for p in $(TOOLS); do [ ! -f $(BUILD)/$$p ] || cp -f $(BUILD)/$$p ./$$p; done
+	@echo "built: $$(for p in $(PROGRAMS) $(TOOLS); do [ -f $$p ] && printf './%s ' $$p; done)"
 
 deps:
 	@scripts/install-deps.sh
@@ -40,4 +42,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(PROGRAMS)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(PROGRAMS) $(TOOLS)

@@ -1,0 +1,193 @@
+#include "net/disk.h"
+
+#include <fcntl.h>
+
+#include <utility>
+
+namespace kvs::net {
+namespace {
+
+std::string describe_uv(const std::string& what, int status) {
+  return what + ": " + uv_err_name(status) + " (" + uv_strerror(status) + ")";
+}
+
+void close_sync(uv_file* fd) {
+  if (*fd < 0) return;
+  uv_fs_t req;
+  uv_fs_close(nullptr, &req, *fd, nullptr);
+  uv_fs_req_cleanup(&req);
+  *fd = -1;
+}
+
+}  // namespace
+
+Disk::Disk(uv_loop_t* loop, std::string dir, Done done)
+    : loop_(loop), dir_(std::move(dir)), done_(std::move(done)) {
+  req_.data = this;
+}
+
+Disk::~Disk() {
+  close_sync(&log_fd_);
+}
+
+bool Disk::open(std::string* error) {
+  uv_fs_t req;
+  int r = uv_fs_open(nullptr, &req, path(kLogFileName).c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600,
+                     nullptr);
+  uv_fs_req_cleanup(&req);
+  if (r < 0) {
+    *error = describe_uv("open " + path(kLogFileName), r);
+    return false;
+  }
+  log_fd_ = r;
+  return true;
+}
+
+Disk::Step Disk::write_all(std::string what, uv_file* fd) {
+  Step step;
+  step.what = std::move(what);
+  step.issue = [this, fd](uv_fs_t* req) {
+    Job* job = current_.get();
+    uv_buf_t buf = uv_buf_init(job->bytes.data() + job->written,
+                               static_cast<unsigned>(job->bytes.size() - job->written));
+    return uv_fs_write(loop_, req, *fd, &buf, 1, -1, &Disk::on_fs_done);
+  };
+  // write(2) may write less than asked (e.g. nearly full disk): continue from there.
+  step.progress = [this](ssize_t n) {
+    Job* job = current_.get();
+    if (n == 0 && job->written < job->bytes.size()) return static_cast<int>(UV_EIO);
+    job->written += static_cast<std::size_t>(n);
+    return job->written == job->bytes.size() ? 1 : 0;
+  };
+  return step;
+}
+
+void Disk::append(std::uint64_t token, std::string bytes, bool sync) {
+  if (stopped_) return;
+  auto job = std::make_unique<Job>();
+  job->token = token;
+  job->bytes = std::move(bytes);
+  if (!job->bytes.empty()) job->steps.push_back(write_all("write wal.log", &log_fd_));
+  if (sync) {
+    job->steps.push_back(
+        {"fdatasync wal.log",
+         [this](uv_fs_t* req) { return uv_fs_fdatasync(loop_, req, log_fd_, &Disk::on_fs_done); },
+         nullptr});
+  }
+  queue_.push_back(std::move(job));
+  start_next();
+}
+
+void Disk::snapshot(std::uint64_t token, std::string bytes) {
+  if (stopped_) return;
+  auto job = std::make_unique<Job>();
+  Job* j = job.get();
+  j->token = token;
+  j->bytes = std::move(bytes);
+  auto then = [](ssize_t) { return 1; };
+  std::vector<Step>& s = j->steps;
+  s.push_back({"open snapshot.tmp",
+               [this](uv_fs_t* req) {
+                 return uv_fs_open(loop_, req, path(kSnapshotTempName).c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600, &Disk::on_fs_done);
+               },
+               [j](ssize_t fd) {
+                 j->temp_fd = static_cast<uv_file>(fd);
+                 return 1;
+               }});
+  if (!j->bytes.empty()) s.push_back(write_all("write snapshot.tmp", &j->temp_fd));
+  s.push_back(
+      {"fsync snapshot.tmp",
+       [this, j](uv_fs_t* req) { return uv_fs_fsync(loop_, req, j->temp_fd, &Disk::on_fs_done); },
+       then});
+  s.push_back({"close snapshot.tmp",
+               [this, j](uv_fs_t* req) {
+                 uv_file fd = std::exchange(j->temp_fd, -1);
+                 return uv_fs_close(loop_, req, fd, &Disk::on_fs_done);
+               },
+               then});
+  s.push_back({"rename snapshot.tmp to snapshot",
+               [this](uv_fs_t* req) {
+                 return uv_fs_rename(loop_, req, path(kSnapshotTempName).c_str(),
+                                     path(kSnapshotFileName).c_str(), &Disk::on_fs_done);
+               },
+               then});
+  // The rename is durable only once the directory entry is: fsync the directory.
+  s.push_back({"open data directory",
+               [this](uv_fs_t* req) {
+                 return uv_fs_open(loop_, req, dir_.c_str(), O_RDONLY | O_DIRECTORY, 0,
+                                   &Disk::on_fs_done);
+               },
+               [j](ssize_t fd) {
+                 j->dir_fd = static_cast<uv_file>(fd);
+                 return 1;
+               }});
+  s.push_back(
+      {"fsync data directory",
+       [this, j](uv_fs_t* req) { return uv_fs_fsync(loop_, req, j->dir_fd, &Disk::on_fs_done); },
+       then});
+  s.push_back({"close data directory",
+               [this, j](uv_fs_t* req) {
+                 uv_file fd = std::exchange(j->dir_fd, -1);
+                 return uv_fs_close(loop_, req, fd, &Disk::on_fs_done);
+               },
+               then});
+  // Only now that the snapshot is durable may the log it replaces be emptied.
+  s.push_back(
+      {"ftruncate wal.log",
+       [this](uv_fs_t* req) { return uv_fs_ftruncate(loop_, req, log_fd_, 0, &Disk::on_fs_done); },
+       then});
+  s.push_back(
+      {"fdatasync wal.log",
+       [this](uv_fs_t* req) { return uv_fs_fdatasync(loop_, req, log_fd_, &Disk::on_fs_done); },
+       then});
+  queue_.push_back(std::move(job));
+  start_next();
+}
+
+void Disk::stop() {
+  stopped_ = true;
+  queue_.clear();
+}
+
+void Disk::start_next() {
+  if (current_ || queue_.empty() || stopped_) return;
+  current_ = std::move(queue_.front());
+  queue_.pop_front();
+  if (current_->steps.empty()) return finish(DiskResult{});
+  run_step();
+}
+
+void Disk::run_step() {
+  Step& step = current_->steps[current_->next];
+  req_.data = this;
+  int r = step.issue(&req_);
+  if (r < 0) {
+    uv_fs_req_cleanup(&req_);
+    finish(DiskResult{false, describe_uv(step.what, r)});
+  }
+}
+
+void Disk::on_fs_done(uv_fs_t* req) {
+  auto* self = static_cast<Disk*>(req->data);
+  ssize_t result = req->result;
+  uv_fs_req_cleanup(req);
+  Job* job = self->current_.get();
+  if (self->stopped_) return self->finish(DiskResult{false, "stopped"});
+  Step& step = job->steps[job->next];
+  int status = result < 0 ? static_cast<int>(result) : 1;
+  if (status > 0 && step.progress) status = step.progress(result);
+  if (status < 0) return self->finish(DiskResult{false, describe_uv(step.what, status)});
+  if (status == 1 && ++job->next == job->steps.size()) return self->finish(DiskResult{});
+  self->run_step();
+}
+
+void Disk::finish(DiskResult result) {
+  std::unique_ptr<Job> job = std::move(current_);
+  close_sync(&job->temp_fd);
+  close_sync(&job->dir_fd);
+  if (!stopped_) done_(job->token, result);
+  start_next();
+}
+
+}  // namespace kvs::net

@@ -1,0 +1,163 @@
+#include "net/storage_disk.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <utility>
+#include <variant>
+
+#include "core/recovery.h"
+#include "net/disk.h"
+
+namespace kvs::net {
+namespace {
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+enum class ReadResult { kOk, kMissing, kError };
+
+// Reads a whole file into *out.
+ReadResult read_file(const std::string& path, std::string* out, std::string* error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return ReadResult::kMissing;
+    *error = errno_text("cannot open " + path);
+    return ReadResult::kError;
+  }
+  out->clear();
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = errno_text("cannot read " + path);
+      ::close(fd);
+      return ReadResult::kError;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return ReadResult::kOk;
+}
+
+bool truncate_log(const std::string& path, std::uint64_t length, std::string* error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = errno_text("cannot open " + path);
+    return false;
+  }
+  bool ok = ::ftruncate(fd, static_cast<off_t>(length)) == 0;
+  if (!ok) *error = errno_text("ftruncate " + path);
+  if (ok && ::fsync(fd) != 0) {
+    ok = false;
+    *error = errno_text("fsync " + path);
+  }
+  ::close(fd);
+  return ok;
+}
+
+// Takes DIR/LOCK; fails if another process holds it.
+int lock_directory(const std::string& dir, std::string* error) {
+  const std::string path = dir + "/LOCK";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = errno_text("cannot open " + path);
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    *error = (errno == EWOULDBLOCK)
+                 ? dir + " is in use by another storage process (it holds " + path + ")"
+                 : errno_text("cannot lock " + path);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool make_directories(const std::string& dir, unsigned mode, std::string* error) {
+  if (dir.empty()) {
+    *error = "empty directory name";
+    return false;
+  }
+  // Create each prefix in turn; existing ones are fine if they are directories.
+  for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string prefix = dir.substr(0, pos);
+    if (::mkdir(prefix.c_str(), mode) == 0 || errno == EEXIST) continue;
+    *error = errno_text("cannot create directory " + prefix);
+    return false;
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *error = "cannot use " + dir + ": not a directory";
+    return false;
+  }
+  return true;
+}
+
+std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log,
+                                      std::string* error) {
+  if (!make_directories(dir, 0700, error)) return std::nullopt;
+  // Released (closed) on any failure below; kept open on success.
+  std::unique_ptr<int, void (*)(int*)> lock(new int(lock_directory(dir, error)), [](int* fd) {
+    if (*fd >= 0) ::close(*fd);
+    delete fd;
+  });
+  if (*lock < 0) return std::nullopt;
+
+  const std::string temp_path = dir + "/" + kSnapshotTempName;
+  const std::string snapshot_path = dir + "/" + kSnapshotFileName;
+  const std::string log_path = dir + "/" + kLogFileName;
+
+  // A compaction that died before its rename: the old snapshot and log are intact.
+  if (::unlink(temp_path.c_str()) == 0) {
+    log(LogLevel::kWarn, "removed " + temp_path + " left by an interrupted compaction");
+  } else if (errno != ENOENT) {
+    *error = errno_text("cannot remove " + temp_path);
+    return std::nullopt;
+  }
+
+  std::string snapshot_bytes;
+  ReadResult snap = read_file(snapshot_path, &snapshot_bytes, error);
+  if (snap == ReadResult::kError) return std::nullopt;
+  std::string log_bytes;
+  if (read_file(log_path, &log_bytes, error) == ReadResult::kError) return std::nullopt;
+
+  std::optional<std::string_view> snapshot;
+  if (snap == ReadResult::kOk) snapshot = snapshot_bytes;
+  auto result = recover(snapshot, snapshot_path, log_bytes, log_path);
+  if (auto* bad = std::get_if<RecoveryError>(&result)) {
+    *error = bad->describe() +
+             "\nThe node refuses to start: its data may hold acknowledged writes, and "
+             "guessing past the damage could lose or invent some. To make it rejoin empty "
+             "and catch up from the cluster, wipe its data directory (rm -rf " +
+             dir + ") and start it again.";
+    return std::nullopt;
+  }
+  Recovered& rec = std::get<Recovered>(result);
+  if (rec.log_dropped_bytes > 0 || rec.log_valid_bytes < log_bytes.size()) {
+    // A record cut off by a crash mid-write was never acknowledged: cut it so new
+    // records do not follow garbage.
+    if (!truncate_log(log_path, rec.log_valid_bytes, error)) return std::nullopt;
+    log(LogLevel::kWarn, log_path + ": cut a torn tail of " +
+                             std::to_string(rec.log_dropped_bytes) + " bytes at byte " +
+                             std::to_string(rec.log_valid_bytes) +
+                             " (a write interrupted by a crash, never acknowledged)");
+  }
+  log(LogLevel::kInfo, "read " + std::to_string(rec.snapshot_records) + " snapshot records and " +
+                           std::to_string(rec.log_records) + " log records from " + dir);
+  const int lock_fd = std::exchange(*lock, -1);
+  return OpenedStore{std::move(rec.replica), rec.log_valid_bytes, lock_fd};
+}
+
+}  // namespace kvs::net

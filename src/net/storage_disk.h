@@ -1,0 +1,35 @@
+// A storage node's data directory at startup, before the event loop runs: create it,
+// clear a stale snapshot.tmp, read the snapshot and the log, rebuild the replica with
+// core recover(), and cut a torn log tail. Synchronous on purpose: nothing else can
+// happen until the node knows its state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/effects.h"
+#include "core/replica.h"
+
+namespace kvs::net {
+
+struct OpenedStore {
+  Replica replica;
+  std::uint64_t log_bytes = 0;  // length of wal.log after any torn tail was cut
+  // Open descriptor holding an exclusive lock on DIR/LOCK for the life of the process,
+  // so two nodes can never append to one log.
+  int lock_fd = -1;
+};
+
+using LogFn = std::function<void(LogLevel, const std::string&)>;
+
+// Creates dir (mode 0700, parents too) if needed and recovers its contents. On failure
+// returns nullopt with a message for the operator in *error: for corruption, it names
+// the file and offset and says how to make the node rejoin empty (wipe the directory).
+std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log, std::string* error);
+
+// mkdir -p with the given mode for every directory it creates.
+bool make_directories(const std::string& dir, unsigned mode, std::string* error);
+
+}  // namespace kvs::net
