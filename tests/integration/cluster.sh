@@ -89,3 +89,5 @@ import json,sys
 for n in json.load(sys.stdin)["nodes"]:
     if n["id"] == sys.argv[1]: print(n["state"])' "$1"
 }
+
+node_is() { [ "$(node_state "$1")" = "$2" ]; }  # NAME STATE
