@@ -73,3 +73,11 @@ data_dir_has_acked() {  # NODE PREFIX...
   for p in "$@"; do acked_keys "$p" >>"$WORK/expect.txt"; done
   python3 "$HERE/read_data_dir.py" "$WORK/data/$node" "$WORK/expect.txt"
 }
+
+# Every acknowledged write of PREFIX is on the disk of at least one of the nodes.
+data_dirs_have_acked() {  # "NODE1 NODE2 ..." PREFIX
+  local dirs="" n
+  for n in $1; do dirs+="${dirs:+,}$WORK/data/$n"; done
+  acked_keys "$2" >"$WORK/expect.txt"
+  python3 "$HERE/read_data_dir.py" "$dirs" "$WORK/expect.txt"
+}

@@ -38,15 +38,25 @@ def records(path):
         yield json.loads(payload)
 
 
-def main():
-    folder, expect_file = sys.argv[1], sys.argv[2]
+def state_of(folder):
     state = {}
     for path in (os.path.join(folder, "snapshot"), os.path.join(folder, "wal.log")):
         for r in records(path):
             if r.get("t") == "put" and r["lsn"] > state.get(r["k"], (0, None))[0]:
                 state[r["k"]] = (r["lsn"], r["v"])
+    return state
+
+
+def main():
+    # read_data_dir.py FOLDER[,FOLDER...] EXPECT: with several folders, each write must be
+    # in at least one of them (nodes removed before a write was acknowledged lack it).
+    folders, expect_file = sys.argv[1].split(","), sys.argv[2]
+    states = [state_of(f) for f in folders]
+    state = states[0]
+    folder = ",".join(folders)
     expect = [l.split(" ", 1) for l in open(expect_file).read().splitlines()]
-    missing = [(k, v) for k, v in expect if state.get(k, (0, None))[1] != v]
+    missing = [(k, v) for k, v in expect
+               if all(s.get(k, (0, None))[1] != v for s in states)]
     if missing or not expect:
         print(f"  {len(missing)} of {len(expect)} acknowledged writes missing from {folder}, "
               f"e.g. {missing[:3]}")
