@@ -118,9 +118,11 @@ bool check_address(std::string* error, std::string_view field, const std::string
   std::string ip;
   int port = 0;
   if (split_address(address, &ip, &port) && (listen || port != 0)) return true;
-  return fail(error, field,
-              std::string("must be IP:PORT with a port in ") + (listen ? "0" : "1") +
-                  "..65535, not \"" + address + "\"");
+  // Built with append: GCC 12 warns falsely (-Warray-bounds) on the chained operator+.
+  std::string why = listen ? "must be IP:PORT with a port in 0..65535, not \""
+                           : "must be IP:PORT with a port in 1..65535, not \"";
+  why.append(address).append("\"");
+  return fail(error, field, why);
 }
 
 bool check_seconds(std::string* error, std::string_view field, double seconds) {
