@@ -24,8 +24,7 @@ struct PlantedBugInfo {
 };
 
 inline constexpr std::array<PlantedBugInfo, 5> kPlantedBugs = {{
-    {"ack-before-fsync",
-     "storage acknowledges a write batch before its fdatasync completes",
+    {"ack-before-fsync", "storage acknowledges a write batch before its fdatasync completes",
      &PlantedBugs::ack_before_fsync},
     {"rejoin-serves-before-catchup",
      "a rejoining node becomes a member and serves reads before it has caught up",

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace kvs::net {
@@ -48,8 +49,9 @@ Disk::Step Disk::write_all(std::string what, uv_file* fd) {
   step.what = std::move(what);
   step.issue = [this, fd](uv_fs_t* req) {
     Job* job = current_.get();
-    uv_buf_t buf = uv_buf_init(job->bytes.data() + job->written,
-                               static_cast<unsigned>(job->bytes.size() - job->written));
+    // uv_buf_t lengths are unsigned int: write huge snapshots in 1 GiB pieces.
+    const std::size_t piece = std::min<std::size_t>(job->bytes.size() - job->written, 1u << 30);
+    uv_buf_t buf = uv_buf_init(job->bytes.data() + job->written, static_cast<unsigned>(piece));
     return uv_fs_write(loop_, req, *fd, &buf, 1, -1, &Disk::on_fs_done);
   };
   // write(2) may write less than asked (e.g. nearly full disk): continue from there.

@@ -65,7 +65,9 @@ class Runtime : private ConnectionEvents {
 
   // Carries out every effect in machine->outbox(), in order. Call it after invoking
   // an input on the machine yourself (e.g. ClientSession::get). Safe to call from
-  // inside on_effect: the running drain picks the new effects up.
+  // inside on_effect: the running drain picks the new effects up. Frames of Send
+  // effects are queued and written by the loop before it next waits for I/O (all of a
+  // loop turn's frames to one connection in one write), so run the loop afterwards.
   void drain();
 
   // Closes every handle (listeners, connections, timers) so uv_run() returns once
