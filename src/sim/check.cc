@@ -23,20 +23,6 @@ void keep(CheckReport& report, std::vector<Violation> found, const CheckOptions&
   }
 }
 
-std::string type_name(HistoryEvent::Type t) {
-  switch (t) {
-    case HistoryEvent::Type::kInvoke:
-      return "invoke";
-    case HistoryEvent::Type::kOk:
-      return "ok";
-    case HistoryEvent::Type::kFail:
-      return "fail";
-    case HistoryEvent::Type::kInfo:
-      return "info";
-  }
-  return "info";
-}
-
 // "1 key", "2 keys".
 std::string count(std::size_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
@@ -109,7 +95,8 @@ std::string describe(const CheckReport& report, std::size_t max_violations) {
     ++shown;
     out += "[" + v.checker + "] " + v.explanation + "\n";
     for (const HistoryEvent& e : v.witness) {
-      out += "    " + words.time(e.time) + " " + e.process + " " + type_name(e.type) + " " +
+      out += "    " + words.time(e.time) + " " + e.process + " " +
+             std::string(history_type_name(e.type)) + " " +
              (e.f == HistoryEvent::F::kRead ? "read" : "write") + " " + e.key;
       bool read_result = e.f == HistoryEvent::F::kRead && e.type == HistoryEvent::Type::kOk;
       if (e.value || read_result) out += " " + check::Wording::value(e.value);

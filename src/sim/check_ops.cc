@@ -14,20 +14,6 @@ std::string_view f_name(HistoryEvent::F f) {
   return f == HistoryEvent::F::kRead ? "read" : "write";
 }
 
-std::string_view outcome_name(HistoryEvent::Type t) {
-  switch (t) {
-    case HistoryEvent::Type::kInvoke:
-      return "invoke";
-    case HistoryEvent::Type::kOk:
-      return "ok";
-    case HistoryEvent::Type::kFail:
-      return "fail";
-    case HistoryEvent::Type::kInfo:
-      return "info";
-  }
-  return "info";
-}
-
 // Indexes into the history in time order; ties keep history order (an invoke recorded
 // before its own completion at the same instant stays first).
 std::vector<std::size_t> time_order(const History& h) {
@@ -57,9 +43,9 @@ Operations pair_operations(const History& history, const CheckOptions& options) 
   auto bad = [&](std::size_t i, const std::string& what) {
     const HistoryEvent& e = history[i];
     std::string name = options.event_name ? options.event_name(i) : "event " + std::to_string(i);
-    out.errors.push_back(name + " (" + e.process + " " + std::string(outcome_name(e.type)) + " " +
-                         std::string(f_name(e.f)) + " key " + e.key + " at " + words.time(e.time) +
-                         "): " + what);
+    out.errors.push_back(name + " (" + e.process + " " + std::string(history_type_name(e.type)) +
+                         " " + std::string(f_name(e.f)) + " key " + e.key + " at " +
+                         words.time(e.time) + "): " + what);
   };
 
   for (std::size_t i : time_order(history)) {
@@ -162,7 +148,7 @@ std::string Wording::value(const std::optional<std::string>& v) {
 std::string Wording::interval(const Operation& o) const {
   std::string s = "(invoked " + time(o.invoke_time);
   if (o.complete_event == kNoEvent) return s + ", never completed)";
-  return s + ", " + std::string(outcome_name(o.outcome)) + " " + time(o.complete_time) + ")";
+  return s + ", " + std::string(history_type_name(o.outcome)) + " " + time(o.complete_time) + ")";
 }
 
 std::string Wording::op(const Operation& o) const {

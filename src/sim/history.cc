@@ -8,20 +8,6 @@ namespace kvs {
 
 namespace {
 
-std::string_view type_name(HistoryEvent::Type t) {
-  switch (t) {
-    case HistoryEvent::Type::kInvoke:
-      return "invoke";
-    case HistoryEvent::Type::kOk:
-      return "ok";
-    case HistoryEvent::Type::kFail:
-      return "fail";
-    case HistoryEvent::Type::kInfo:
-      return "info";
-  }
-  return "info";  // unreachable; "info" claims nothing if it ever were
-}
-
 bool fail(std::string* error, std::string what) {
   if (error) *error = std::move(what);
   return false;
@@ -44,7 +30,7 @@ bool get_string(const nlohmann::json& j, const char* field, std::string* out, st
 std::string history_event_to_json(const HistoryEvent& e) {
   nlohmann::json j;
   j["process"] = e.process;
-  j["type"] = type_name(e.type);
+  j["type"] = history_type_name(e.type);
   j["f"] = e.f == HistoryEvent::F::kRead ? "read" : "write";
   j["key"] = e.key;
   j["value"] = e.value ? nlohmann::json(*e.value) : nlohmann::json(nullptr);
@@ -136,6 +122,20 @@ std::optional<HistoryEvent> history_event_from_json(std::string_view line, std::
     return std::nullopt;
   }
   return e;
+}
+
+std::string_view history_type_name(HistoryEvent::Type t) {
+  switch (t) {
+    case HistoryEvent::Type::kInvoke:
+      return "invoke";
+    case HistoryEvent::Type::kOk:
+      return "ok";
+    case HistoryEvent::Type::kFail:
+      return "fail";
+    case HistoryEvent::Type::kInfo:
+      return "info";
+  }
+  return "info";  // unreachable; "info" claims nothing if it ever were
 }
 
 }  // namespace kvs

@@ -28,6 +28,8 @@ using History = std::vector<HistoryEvent>;
 // One JSON object per line: {"process","type":"invoke|ok|fail|info","f":"read|write",
 // "key","value" (string or null),"time"}. The same format client --history writes.
 std::string history_event_to_json(const HistoryEvent& e);
+// "invoke", "ok", "fail", "info": the one name table of event types.
+std::string_view history_type_name(HistoryEvent::Type t);
 // Parses one line; nullopt and *error (naming the field) on a bad line.
 std::optional<HistoryEvent> history_event_from_json(std::string_view line, std::string* error);
 
