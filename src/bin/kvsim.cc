@@ -50,8 +50,9 @@ bool parse_range(const std::string& text, std::uint64_t* first, std::uint64_t* l
   }
 }
 
-std::string replay_command(std::uint64_t seed, const std::string& bug) {
-  return "kvsim --seed " + std::to_string(seed) + (bug.empty() ? "" : " --bug " + bug);
+std::string replay_command(std::uint64_t seed, const std::string& bug, bool intense) {
+  return "kvsim --seed " + std::to_string(seed) + (bug.empty() ? "" : " --bug " + bug) +
+         (intense ? " --intense" : "");
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -61,7 +62,7 @@ bool write_file(const std::string& path, const std::string& text) {
 }
 
 int sweep(std::uint64_t first, std::uint64_t last, int jobs, const kvs::PlantedBugs& bugs,
-          const std::string& bug, bool verbose, bool bench) {
+          const std::string& bug, bool intense, bool verbose, bool bench) {
   kvs::sim::SweepProgress progress;
   const std::size_t total = last - first + 1;
   // On a terminal one line redrawn in place; in a log, a line per tenth of the sweep.
@@ -75,7 +76,7 @@ int sweep(std::uint64_t first, std::uint64_t last, int jobs, const kvs::PlantedB
               << "] failures=" << progress.failed.load() << " ops=" << progress.ops.load()
               << (tty ? "" : "\n") << std::flush;
   };
-  auto outcomes = kvs::sim::run_sweep(first, last, jobs, bugs, &progress, draw);
+  auto outcomes = kvs::sim::run_sweep(first, last, jobs, bugs, intense, &progress, draw);
   draw();
   if (tty) std::cerr << "\n";
   std::size_t failed = 0;
@@ -96,7 +97,7 @@ int sweep(std::uint64_t first, std::uint64_t last, int jobs, const kvs::PlantedB
                 << "replay\n";
     }
     std::cout << std::left << std::setw(12) << o.seed << std::setw(22) << o.first_check
-              << replay_command(o.seed, bug) << "\n";
+              << replay_command(o.seed, bug, intense) << "\n";
   }
   std::cout << (failed == 0
                     ? "all " + std::to_string(total) + " seeds passed"
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
      cxxopts::value<std::string>())
     ("print-plan", "print the run's fault plan")
     ("bug", "plant the named bug (see --list-bugs)", cxxopts::value<std::string>())
+    ("intense", "every fault kind on, each every 0.5 s on average (bug hunting)")
     ("list-bugs", "list the planted bugs")
     ("v,verbose", "sweep: print every seed's summary line")
     ("bench", "sweep: also print simulator throughput (ops and seeds per cpu-second)");
@@ -177,6 +179,7 @@ int main(int argc, char** argv) {
     run.plan = plan_file->plan;
   }
   if (args.count("bug")) bug = args["bug"].as<std::string>();
+  run.intense = args.count("intense") > 0;
   if (!bug.empty() && !kvs::plant_bug(bug, &run.bugs)) {
     return bad("no planted bug named '" + bug + "'");
   }
@@ -192,7 +195,7 @@ int main(int argc, char** argv) {
     }
     const int jobs = args["jobs"].as<int>();
     if (jobs < 1 || jobs > 256) return bad("--jobs wants 1..256");
-    return sweep(first, last, jobs, run.bugs, bug, args.count("verbose") > 0,
+    return sweep(first, last, jobs, run.bugs, bug, run.intense, args.count("verbose") > 0,
                  args.count("bench") > 0);
   }
   if (args.count("seed")) {
@@ -230,7 +233,7 @@ int main(int argc, char** argv) {
   std::cout << result.report();
   std::cout << "replay: "
             << (plan_file ? "kvsim --plan " + args["plan"].as<std::string>()
-                          : replay_command(run.seed, bug))
+                          : replay_command(run.seed, bug, run.intense))
             << " --trace trace.txt --shiviz run.shiviz\n";
   if (!args.count("minimize")) return kViolation;
 

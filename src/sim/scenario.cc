@@ -157,6 +157,10 @@ void run_to(EventQueue& q, Nanos t) {
 
 RunResult run_scenario(const RunOptions& options) {
   Scenario sc = draw_scenario(options.seed);
+  if (options.intense) {
+    for (Nanos& gap : sc.faults.mean_gap) gap = 500 * kMs;
+    if (sc.cluster.nodes == 1) sc.faults.mean_gap[static_cast<int>(FaultKind::kTotalFailure)] = 0;
+  }
   sc.cluster.frontend.bugs = options.bugs;
   sc.cluster.storage.bugs = options.bugs;
 

@@ -46,6 +46,9 @@ struct RunOptions {
   std::uint64_t seed = 0;
   std::optional<FaultPlan> plan;  // replaces the plan drawn from the seed
   PlantedBugs bugs;
+  // Every fault kind on, each every 0.5 s on average (for bug hunting; the swarm draw
+  // keeps its other choices). The drawn plan differs, a saved plan replays as it is.
+  bool intense = false;
   std::ostream* trace = nullptr;   // --trace: every event as a line of text
   std::ostream* shiviz = nullptr;  // --shiviz: a ShiViz log
   bool check_history = true;

@@ -17,7 +17,7 @@ double thread_cpu_seconds() {
 }  // namespace
 
 std::vector<SeedOutcome> run_sweep(std::uint64_t first, std::uint64_t last, int jobs,
-                                   const PlantedBugs& bugs, SweepProgress* progress,
+                                   const PlantedBugs& bugs, bool intense, SweepProgress* progress,
                                    const std::function<void()>& on_tick) {
   const std::size_t count = last >= first ? static_cast<std::size_t>(last - first + 1) : 0;
   std::vector<SeedOutcome> outcomes(count);
@@ -30,6 +30,7 @@ std::vector<SeedOutcome> run_sweep(std::uint64_t first, std::uint64_t last, int 
       RunOptions o;
       o.seed = first + i;
       o.bugs = bugs;
+      o.intense = intense;
       // Wall time is measured for the benchmark only; it never reaches a simulation.
       const auto start = std::chrono::steady_clock::now();
       const double cpu_start = thread_cpu_seconds();

@@ -36,7 +36,8 @@ struct SweepProgress {
 // (optional) is updated as runs finish; on_tick (optional) is called by the calling
 // thread about every 200 ms while it waits, to draw a progress line.
 std::vector<SeedOutcome> run_sweep(std::uint64_t first, std::uint64_t last, int jobs,
-                                   const PlantedBugs& bugs, SweepProgress* progress = nullptr,
+                                   const PlantedBugs& bugs, bool intense = false,
+                                   SweepProgress* progress = nullptr,
                                    const std::function<void()>& on_tick = {});
 
 }  // namespace kvs::sim
