@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "core/bugs.h"
 #include "core/types.h"
@@ -16,39 +15,39 @@ namespace kvs {
 struct FrontendConfig {
   std::string client_listen = "127.0.0.1:8000";
   std::string storage_listen = "127.0.0.1:8001";
-  double storage_timeout = 2.0;       // seconds without an answer before a node is removed
-  double unavailable_timeout = 5.0;   // seconds a request waits with no live member
-  std::string token;                  // cluster token; empty: none
+  double storage_timeout = 2.0;      // seconds without an answer before a node is removed
+  double unavailable_timeout = 5.0;  // seconds a request waits with no live member
+  std::string token;                 // cluster token; empty: none
   std::uint64_t max_key_bytes = 1024;
   std::uint64_t max_value_bytes = 1024 * 1024;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
   std::uint64_t catchup_chunk_bytes = 256 * 1024;
-  bool accept_data_loss = false;      // let a stale node become the only replica (loses writes)
+  bool accept_data_loss = false;  // let a stale node become the only replica (loses writes)
   std::string log_level = "info";
-  PlantedBugs bugs;                   // simulator only (kvsim --bug); never set from a file
+  PlantedBugs bugs;  // simulator only (kvsim --bug); never set from a file
 };
 
 struct StorageConfig {
-  std::string id;                     // required, unique per node
+  std::string id;  // required, unique per node
   std::string listen = "127.0.0.1:9101";
-  std::string data_dir;               // default: ./data/<id>
+  std::string data_dir;  // default: ./data/<id>
   std::string frontend = "127.0.0.1:8001";
   std::string token;
   std::uint64_t snapshot_bytes = 64 * 1024 * 1024;  // compact when the log passes this
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
-  double reconnect_max = 2.0;         // seconds, the cap of the reconnect backoff
+  double reconnect_max = 2.0;  // seconds, the cap of the reconnect backoff
   std::string log_level = "info";
-  PlantedBugs bugs;                   // simulator only (kvsim --bug); never set from a file
+  PlantedBugs bugs;  // simulator only (kvsim --bug); never set from a file
 };
 
 struct ClientConfig {
-  std::string id;                     // required: the session id
+  std::string id;  // required: the session id
   std::string frontend = "127.0.0.1:8000";
   std::string token;
-  double request_timeout = 10.0;      // seconds before an unanswered op fails
+  double request_timeout = 10.0;  // seconds before an unanswered op fails
   double reconnect_max = 2.0;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
-  std::string history;                // file for a Jepsen-style history; empty: none
+  std::string history;  // file for a Jepsen-style history; empty: none
 };
 
 // Parse a whole config document. Unknown fields and wrong types are errors; a missing
@@ -66,6 +65,8 @@ bool validate(const ClientConfig& c, std::string* error);
 // "ip:port" -> parts; false if malformed (port 0..65535, ip non-empty).
 bool split_address(const std::string& address, std::string* ip, int* port);
 
-inline Nanos seconds_to_nanos(double s) { return static_cast<Nanos>(s * 1e9); }
+inline Nanos seconds_to_nanos(double s) {
+  return static_cast<Nanos>(s * 1e9);
+}
 
 }  // namespace kvs

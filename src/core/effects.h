@@ -77,8 +77,8 @@ struct Stop {
   std::string reason;
 };
 
-using Effect = std::variant<Send, Close, Connect, SetTimer, CancelTimer, DiskAppend,
-                            DiskSnapshot, Deliver, LogLine, Stop>;
+using Effect = std::variant<Send, Close, Connect, SetTimer, CancelTimer, DiskAppend, DiskSnapshot,
+                            Deliver, LogLine, Stop>;
 
 // Effects in emission order. Backends drain it after every input.
 class Outbox {

@@ -36,8 +36,7 @@ class Machine {
   // stopped reading from conn; the machine decides what to answer and closes it.
   virtual void on_protocol_error(ConnId conn, const std::string& what, Nanos now) = 0;
   virtual void on_timer(TimerId id, Nanos now) = 0;
-  virtual void on_disk_done(std::uint64_t /*token*/, const DiskResult& /*result*/,
-                            Nanos /*now*/) {}
+  virtual void on_disk_done(std::uint64_t /*token*/, const DiskResult& /*result*/, Nanos /*now*/) {}
 
   Outbox& outbox() { return outbox_; }
 

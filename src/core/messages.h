@@ -172,9 +172,9 @@ struct StatusReply {
   bool operator==(const StatusReply&) const = default;
 };
 
-using Message = std::variant<Hello, Welcome, Error, Request, Response, Join, JoinState, Write,
-                             Ping, Ack, Read, ReadReply, CatchupFetch, CatchupChunk,
-                             CatchupApplied, StatusRequest, StatusReply>;
+using Message =
+    std::variant<Hello, Welcome, Error, Request, Response, Join, JoinState, Write, Ping, Ack, Read,
+                 ReadReply, CatchupFetch, CatchupChunk, CatchupApplied, StatusRequest, StatusReply>;
 
 // The message's wire name ("hello", "write", ...).
 std::string_view type_name(const Message& m);

@@ -12,7 +12,7 @@ namespace kvs {
 
 struct Recovered {
   Replica replica;
-  std::size_t log_valid_bytes = 0;  // truncate the log to this length before appending
+  std::size_t log_valid_bytes = 0;    // truncate the log to this length before appending
   std::size_t log_dropped_bytes = 0;  // torn tail found (and to be cut)
   std::size_t log_records = 0;
   std::size_t snapshot_records = 0;
@@ -20,7 +20,7 @@ struct Recovered {
 
 // snapshot: the snapshot file's bytes if it exists. Errors name the file and offset.
 std::variant<Recovered, RecoveryError> recover(std::optional<std::string_view> snapshot,
-                                               std::string_view snapshot_name,
-                                               std::string_view log, std::string_view log_name);
+                                               std::string_view snapshot_name, std::string_view log,
+                                               std::string_view log_name);
 
 }  // namespace kvs
