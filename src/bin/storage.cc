@@ -60,13 +60,5 @@ int main(int argc, char** argv) {
               config.frontend.c_str());
   std::fflush(stdout);
 
-  net::StopOnSignals signals(&loop, [&](const char* signal) {
-    runtime.log(LogLevel::kInfo, std::string("received ") + signal + ", shutting down");
-    runtime.shutdown();
-  });
-  uv_run(&loop, UV_RUN_DEFAULT);
-  signals.close();
-  uv_run(&loop, UV_RUN_DEFAULT);  // the signal handles' close callbacks
-  uv_loop_close(&loop);
-  return runtime.stop_reason() ? 1 : 0;
+  return net::serve_until_stopped(&loop, runtime);
 }

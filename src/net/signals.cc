@@ -1,6 +1,9 @@
 #include "net/signals.h"
 
 #include <csignal>
+#include <string>
+
+#include "net/runtime.h"
 
 namespace kvs::net {
 
@@ -26,6 +29,18 @@ void StopOnSignals::close() {
 void StopOnSignals::on_signal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<StopOnSignals*>(handle->data);
   if (self->callback_) self->callback_(signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+int serve_until_stopped(uv_loop_t* loop, Runtime& runtime) {
+  StopOnSignals signals(loop, [&](const char* signal) {
+    runtime.log(LogLevel::kInfo, std::string("received ") + signal + ", shutting down");
+    runtime.shutdown();
+  });
+  uv_run(loop, UV_RUN_DEFAULT);
+  signals.close();
+  uv_run(loop, UV_RUN_DEFAULT);  // the signal handles' close callbacks
+  uv_loop_close(loop);
+  return runtime.stop_reason() ? 1 : 0;
 }
 
 }  // namespace kvs::net

@@ -29,4 +29,10 @@ class StopOnSignals {
   bool closed_ = false;
 };
 
+class Runtime;
+
+// Runs the loop until SIGINT/SIGTERM (a graceful shutdown) or a Stop effect ends the
+// runtime, then closes the loop. Returns the process exit status: 1 if a Stop ended it.
+int serve_until_stopped(uv_loop_t* loop, Runtime& runtime);
+
 }  // namespace kvs::net
