@@ -1,6 +1,6 @@
-// ./frontend: the coordinator. Loads its config, listens for clients and storage
-// nodes, and runs the Frontend state machine on the libuv backend until SIGINT or
-// SIGTERM (exit 0) or a Stop effect (exit 1).
+// ./frontend: the coordinator. Loads its config, listens for clients (and, with
+// --resp-listen, Redis clients) and storage nodes, and runs the Frontend state machine
+// on the libuv backend until SIGINT or SIGTERM (exit 0) or a Stop effect (exit 1).
 #include "core/frontend.h"
 
 #include <uv.h>
@@ -27,6 +27,14 @@ int main(int argc, char** argv) {
   options.listeners = {{Listener::kClients, config.client_listen},
                        {Listener::kStorage, config.storage_listen}};
   options.max_frame_bytes = config.max_frame_bytes;
+  if (!config.resp_listen.empty()) {
+    options.listeners.push_back({Listener::kClients, config.resp_listen, net::Wire::kResp});
+    // One request may carry as much as one frame: larger values are then refused by the
+    // frontend's own limits with a clear error rather than by the parser.
+    options.resp.limits.max_bulk_bytes = config.max_frame_bytes;
+    options.resp.limits.max_request_bytes = config.max_frame_bytes;
+    options.resp.auth_required = !config.token.empty();
+  }
   options.log_name = "frontend";
   options.min_level = net::parse_log_level(config.log_level).value_or(LogLevel::kInfo);
   net::Runtime runtime(&loop, &frontend, options);
@@ -44,6 +52,12 @@ int main(int argc, char** argv) {
   std::printf("frontend: listening for clients on %s:%d, storage nodes on %s:%d\n",
               client_ip.c_str(), runtime.bound_port(Listener::kClients), storage_ip.c_str(),
               runtime.bound_port(Listener::kStorage));
+  if (!config.resp_listen.empty()) {
+    std::string resp_ip;
+    split_address(config.resp_listen, &resp_ip, &unused);
+    std::printf("frontend: listening for redis clients on %s:%d\n", resp_ip.c_str(),
+                runtime.bound_port(Listener::kClients, net::Wire::kResp));
+  }
   std::fflush(stdout);
 
   return net::serve_until_stopped(&loop, runtime);

@@ -20,6 +20,7 @@ struct Field {
 const Field<FrontendConfig> kFrontendFields[] = {
     {"client_listen", &FrontendConfig::client_listen},
     {"storage_listen", &FrontendConfig::storage_listen},
+    {"resp_listen", &FrontendConfig::resp_listen},
     {"storage_timeout", &FrontendConfig::storage_timeout},
     {"unavailable_timeout", &FrontendConfig::unavailable_timeout},
     {"token", &FrontendConfig::token},
@@ -195,6 +196,13 @@ bool validate(const FrontendConfig& c, std::string* error) {
   split_address(c.client_listen, &ip, &port);
   if (port != 0 && c.client_listen == c.storage_listen) {
     return fail(error, "storage_listen", "must differ from client_listen");
+  }
+  if (!c.resp_listen.empty()) {
+    if (!check_address(error, "resp_listen", c.resp_listen, true)) return false;
+    split_address(c.resp_listen, &ip, &port);
+    if (port != 0 && (c.resp_listen == c.client_listen || c.resp_listen == c.storage_listen)) {
+      return fail(error, "resp_listen", "must differ from client_listen and storage_listen");
+    }
   }
   // A PUT frame carries both a key and a value.
   if (c.max_key_bytes >= c.max_frame_bytes ||

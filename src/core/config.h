@@ -15,6 +15,7 @@ namespace kvs {
 struct FrontendConfig {
   std::string client_listen = "127.0.0.1:8000";
   std::string storage_listen = "127.0.0.1:8001";
+  std::string resp_listen;           // Redis (RESP2) clients; empty: not served
   double storage_timeout = 2.0;      // seconds without an answer before a node is removed
   double unavailable_timeout = 5.0;  // seconds a request waits with no live member
   std::string token;                 // cluster token; empty: none

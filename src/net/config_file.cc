@@ -31,6 +31,12 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
      "IP:PORT to accept clients on (port 0: a free port, printed at startup)"},
     {"storage_listen", &FrontendConfig::storage_listen,
      "IP:PORT to accept storage nodes on (port 0: a free port, printed at startup)"},
+    {"resp_listen", &FrontendConfig::resp_listen,
+     "IP:PORT to accept Redis clients on (RESP2: redis-cli, redis-benchmark, client "
+     "libraries; GET, SET, PING, ...); each connection is a client session with the same "
+     "guarantees as ./client. With a token, clients must send AUTH <token> first. "
+     "Port 0: a free port, printed at startup",
+     "empty: off"},
     {"storage_timeout", &FrontendConfig::storage_timeout,
      "seconds a storage node may leave a write, read or ping unanswered before it is "
      "removed from the membership (it must then rejoin and catch up)"},

@@ -76,6 +76,7 @@ bool Runtime::start(std::string* error) {
     auto ls = std::make_unique<ListenSocket>();
     ls->runtime = this;
     ls->which = spec.which;
+    ls->wire = spec.wire;
     uv_tcp_init(loop_, &ls->handle);
     ls->handle.data = ls.get();
     ListenSocket* raw = ls.get();
@@ -111,9 +112,9 @@ bool Runtime::start(std::string* error) {
   return true;
 }
 
-int Runtime::bound_port(Listener which) const {
+int Runtime::bound_port(Listener which, Wire wire) const {
   for (const auto& ls : listeners_) {
-    if (ls->which != which) continue;
+    if (ls->which != which || ls->wire != wire) continue;
     sockaddr_storage ss{};
     int len = sizeof ss;
     if (uv_tcp_getsockname(&ls->handle, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return -1;
@@ -190,7 +191,7 @@ void Runtime::do_send(Send& send) {
   auto it = conns_.find(send.conn);
   // Gone already: its on_closed is delivered (or on its way); the frame has no reader.
   if (it == conns_.end()) return;
-  if (it->second->queue(encode_frame(send.msg))) dirty_.push_back(send.conn);
+  it->second->send(send.msg);
 }
 
 void Runtime::flush_writes() {
@@ -272,6 +273,10 @@ void Runtime::conn_message(ConnId id, Message msg) {
   });
 }
 
+void Runtime::conn_needs_flush(ConnId id) {
+  dirty_.push_back(id);
+}
+
 void Runtime::conn_protocol_error(ConnId id, const std::string& what) {
   feed([this, id, what] { machine_->on_protocol_error(id, what, now()); });
 }
@@ -298,8 +303,12 @@ void Runtime::on_new_connection(uv_stream_t* server, int status) {
     return;
   }
   ConnId id = self->next_inbound_++;
-  Connection* conn =
-      Connection::make_inbound(self->loop_, id, self->options_.max_frame_bytes, self);
+  std::unique_ptr<RespSession> resp;
+  if (ls->wire == Wire::kResp) {
+    resp = std::make_unique<RespSession>(self->next_resp_session_++, self->options_.resp);
+  }
+  Connection* conn = Connection::make_inbound(self->loop_, id, self->options_.max_frame_bytes, self,
+                                              std::move(resp));
   self->live_.insert(conn);
   int r = uv_accept(server, reinterpret_cast<uv_stream_t*>(conn->handle()));
   if (r < 0) {
@@ -311,6 +320,7 @@ void Runtime::on_new_connection(uv_stream_t* server, int status) {
   conn->start_reading();  // reads arrive from the loop, after on_accepted below
   Listener which = ls->which;
   self->feed([self, id, which] { self->machine_->on_accepted(id, which, now()); });
+  conn->start_session();  // a Redis client's session begins once the machine knows the conn
 }
 
 }  // namespace kvs::net

@@ -24,6 +24,7 @@
 
 #include "core/effects.h"
 #include "core/machine.h"
+#include "core/resp_session.h"
 #include "core/types.h"
 #include "net/tcp_connection.h"
 
@@ -32,14 +33,21 @@ namespace kvs::net {
 class Disk;
 class TimerSet;
 
+// What a listener's connections speak: kvs frames, or RESP2 (Redis clients), which a
+// core RespSession per connection translates into a native client session, so the
+// machine sees a client connection on `which` either way.
+enum class Wire { kFrames, kResp };
+
 struct ListenerSpec {
   Listener which;
   std::string address;  // "ip:port" (IPv4); port 0 binds a port the OS chooses
+  Wire wire = Wire::kFrames;
 };
 
 struct RuntimeOptions {
   std::vector<ListenerSpec> listeners;
   std::size_t max_frame_bytes = 4 * 1024 * 1024;
+  RespOptions resp;      // for connections on Wire::kResp listeners
   std::string data_dir;  // holds "wal.log" and "snapshot"; empty: no disk effects
   std::string log_name;  // prefix of log lines, e.g. "storage s1"
   LogLevel min_level = LogLevel::kInfo;
@@ -61,7 +69,7 @@ class Runtime : private ConnectionEvents {
   bool start(std::string* error);
 
   // The port a listener is bound to (useful after binding port 0); -1 if none.
-  int bound_port(Listener which) const;
+  int bound_port(Listener which, Wire wire = Wire::kFrames) const;
 
   // Carries out every effect in machine->outbox(), in order. Call it after invoking
   // an input on the machine yourself (e.g. ClientSession::get). Safe to call from
@@ -87,6 +95,7 @@ class Runtime : private ConnectionEvents {
   struct ListenSocket {
     Runtime* runtime;
     Listener which;
+    Wire wire;
     uv_tcp_t handle;
   };
 
@@ -106,6 +115,7 @@ class Runtime : private ConnectionEvents {
   // ConnectionEvents: each becomes one machine input.
   void conn_connected(ConnId id) override;
   void conn_message(ConnId id, Message msg) override;
+  void conn_needs_flush(ConnId id) override;
   void conn_protocol_error(ConnId id, const std::string& what) override;
   void conn_released(ConnId id) override;
   void conn_destroyed(Connection* conn) override;
@@ -127,6 +137,7 @@ class Runtime : private ConnectionEvents {
   std::unique_ptr<Disk> disk_;
   std::deque<std::function<void()>> deferred_;
   ConnId next_inbound_ = kFirstInboundConn;
+  std::uint64_t next_resp_session_ = 1;
   bool draining_ = false;
   bool started_ = false;
   bool shut_down_ = false;

@@ -23,8 +23,10 @@ Connection::Connection(uv_loop_t* loop, ConnId id, std::size_t max_frame_bytes,
 }
 
 Connection* Connection::make_inbound(uv_loop_t* loop, ConnId id, std::size_t max_frame_bytes,
-                                     ConnectionEvents* events) {
-  return new Connection(loop, id, max_frame_bytes, events);
+                                     ConnectionEvents* events, std::unique_ptr<RespSession> resp) {
+  auto* conn = new Connection(loop, id, max_frame_bytes, events);
+  conn->resp_ = std::move(resp);
+  return conn;
 }
 
 Connection* Connection::make_outbound(uv_loop_t* loop, ConnId id, const sockaddr_in& addr,
@@ -46,11 +48,51 @@ void Connection::start_reading() {
   reading_ = true;
 }
 
-bool Connection::queue(std::string frame) {
-  // Frames sent after a close request are dropped: the machine is done with the conn.
-  if (state_ != State::kConnecting && state_ != State::kOpen) return false;
-  queued_.push_back(std::move(frame));
-  return queued_.size() == 1;
+void Connection::start_session() {
+  if (!resp_ || state_ != State::kOpen) return;
+  RespSession::Output out;
+  resp_->start(&out);
+  apply(std::move(out));
+}
+
+void Connection::send(const Message& msg) {
+  if (!resp_) return queue(encode_frame(msg));
+  if (state_ != State::kOpen) return;
+  RespSession::Output out;
+  resp_->on_message(msg, &out);
+  apply(std::move(out));
+}
+
+void Connection::queue(std::string bytes) {
+  // Bytes sent after a close request are dropped: the machine is done with the conn.
+  if (state_ != State::kConnecting && state_ != State::kOpen) return;
+  if (bytes.empty()) return;
+  queued_.push_back(std::move(bytes));
+  if (queued_.size() == 1) events_->conn_needs_flush(id_);
+}
+
+void Connection::apply(RespSession::Output out) {
+  // Replies first: anything the translator emits later belongs to later commands.
+  queue(std::move(out.reply));
+  for (Message& msg : out.to_frontend) {
+    if (state_ != State::kOpen) break;  // the machine closed the connection meanwhile
+    events_->conn_message(id_, std::move(msg));
+  }
+  if (out.close) return close_gracefully();
+  pace_reading();
+}
+
+void Connection::pace_reading() {
+  if (state_ != State::kOpen) return;
+  if (resp_->wants_input()) {
+    if (!paused_) return;
+    paused_ = false;
+    start_reading();
+  } else if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+    paused_ = true;
+  }
 }
 
 void Connection::flush() {
@@ -136,6 +178,11 @@ void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
   }
   // Closing: the peer's bytes are read only to be discarded.
   if (nread == 0 || state_ != State::kOpen || !reading_) return;
+  if (resp_) {
+    RespSession::Output out;
+    resp_->on_bytes(std::string_view(buf->base, static_cast<std::size_t>(nread)), &out);
+    return apply(std::move(out));
+  }
   decoder_.feed(std::string_view(buf->base, static_cast<std::size_t>(nread)));
   // Stops as soon as the machine closes the connection while handling a message.
   while (state_ == State::kOpen && reading_) {

@@ -1,6 +1,7 @@
-// One framed TCP connection on a uv loop: reads feed the core FrameDecoder, frames
-// queued with queue() go out batched (one uv_write per flush()), and a requested close
-// lets queued frames drain before the socket is shut down.
+// One TCP connection on a uv loop: reads feed the core FrameDecoder (or, for a Redis
+// client, the core RespSession translator), messages sent with send() go out batched
+// (one uv_write per flush()), and a requested close lets queued bytes drain before the
+// socket is shut down.
 //
 // Ownership: a Connection owns itself once created and frees itself in its last close
 // callback; the owner learns of that through ConnectionEvents::conn_destroyed.
@@ -10,12 +11,14 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/effects.h"
 #include "core/framing.h"
 #include "core/messages.h"
+#include "core/resp_session.h"
 #include "core/types.h"
 
 namespace kvs::net {
@@ -27,6 +30,8 @@ class ConnectionEvents {
   virtual ~ConnectionEvents() = default;
   virtual void conn_connected(ConnId id) = 0;
   virtual void conn_message(ConnId id, Message msg) = 0;
+  // Bytes were queued on an empty queue: flush() the connection soon.
+  virtual void conn_needs_flush(ConnId id) = 0;
   // The byte stream is broken (bad frame or message); reading has stopped.
   virtual void conn_protocol_error(ConnId id, const std::string& what) = 0;
   // The connection is gone from the protocol's point of view: called exactly once per
@@ -46,8 +51,11 @@ class Connection {
 
   // An inbound connection: initializes the handle for uv_accept(). Call
   // start_reading() after a successful accept, or close_now() after a failed one.
+  // With `resp`, the peer speaks RESP2 and `resp` translates both ways; call
+  // start_session() once the machine knows of the connection.
   static Connection* make_inbound(uv_loop_t* loop, ConnId id, std::size_t max_frame_bytes,
-                                  ConnectionEvents* events);
+                                  ConnectionEvents* events,
+                                  std::unique_ptr<RespSession> resp = nullptr);
   // An outbound connection to addr: conn_connected or conn_released follows.
   static Connection* make_outbound(uv_loop_t* loop, ConnId id, const sockaddr_in& addr,
                                    std::size_t max_frame_bytes, ConnectionEvents* events);
@@ -56,9 +64,10 @@ class Connection {
   ConnId id() const { return id_; }
 
   void start_reading();
-  // Appends one encoded frame to the queue; it is written at the next flush().
-  // Returns true if the queue was empty before (the owner should schedule a flush).
-  bool queue(std::string frame);
+  // RESP only: lets the translator introduce the session (its Hello) to the machine.
+  void start_session();
+  // Queues a message from the machine, encoded for the peer; written at the next flush().
+  void send(const Message& msg);
   // Writes every queued frame with one uv_write.
   void flush();
   // Close after the queued frames are written.
@@ -81,6 +90,12 @@ class Connection {
   Connection(uv_loop_t* loop, ConnId id, std::size_t max_frame_bytes, ConnectionEvents* events);
   ~Connection() = default;
 
+  // Appends bytes to the queue, asking the owner for a flush if it was empty.
+  void queue(std::string bytes);
+  // Carries out what the RESP translator asked for.
+  void apply(RespSession::Output out);
+  // RESP: pause reading while the translator wants no input, resume when it does.
+  void pace_reading();
   void release();
   void maybe_shutdown();
   void fail(const char* what, int status);
@@ -99,6 +114,7 @@ class Connection {
   ConnId id_;
   ConnectionEvents* events_;
   FrameDecoder decoder_;
+  std::unique_ptr<RespSession> resp_;  // set for Redis clients
   State state_ = State::kOpen;
   uv_tcp_t tcp_;
   uv_timer_t linger_;
@@ -108,6 +124,7 @@ class Connection {
   std::size_t writes_in_flight_ = 0;
   int open_handles_ = 1;  // tcp_, plus linger_ once started
   bool reading_ = false;
+  bool paused_ = false;  // RESP: reading stopped until the translator wants input
   bool linger_started_ = false;
   bool released_ = false;
 };
