@@ -212,10 +212,16 @@ void Frontend::handle_request(const std::string& client, Request req, Nanos now)
   }
   s.highest_seq = req.seq;
   const std::uint64_t seq = req.seq;
+  const std::optional<std::string> invalid = invalid_request(req);
   ClientOp op;
   op.req = std::move(req);
   op.arrived = now;
   s.ops.emplace(seq, std::move(op));
+  if (invalid) {
+    // It has no effect, so it need not wait its turn: the answer is "rejected" even
+    // while the cluster is unavailable (the client delivers answers in seq order).
+    return finish(client, seq, Response{seq, Status::kRejected, "", *invalid});
+  }
   s.queue.push_back(seq);
   advance_session(client, s, now);
 }
@@ -227,11 +233,6 @@ void Frontend::advance_session(const std::string& client, Session& s, Nanos now)
   while (!s.queue.empty()) {
     const std::uint64_t seq = s.queue.front();
     ClientOp& op = s.ops.at(seq);
-    if (auto why = invalid_request(op.req)) {
-      s.queue.pop_front();
-      finish(client, seq, Response{seq, Status::kRejected, "", *why});
-      continue;
-    }
     if (op.req.op == Op::kPut) {
       s.queue.pop_front();
       start_put(client, s, op, now);
@@ -322,7 +323,17 @@ void Frontend::handle_ack(ConnId conn, Node& n, Lsn complete, Nanos now) {
   if (n.state == NodeState::kMember) {
     advance_commit(now);
   } else if (n.state == NodeState::kCatchingUp) {
+    // Writes that were on their way to its disk when it joined may already cover what
+    // the donor would send: then it needs no donor, which matters when none is left.
+    if (auto it = catchups_.find(conn); it != catchups_.end() && n.acked >= it->second.upto) {
+      catchups_.erase(it);
+      n.caught_up = true;
+    }
     maybe_promote(conn, n, now);
+  } else if (n.state == NodeState::kWaiting && n.acked >= commit_) {
+    // It joined stale only because its last disk batch was still in flight.
+    n.join_complete = n.acked;
+    admit(conn, n, now);
   }
 }
 

@@ -110,7 +110,7 @@ std::string unknown_subcommand(std::string_view sub, std::string_view supported)
 std::string unknown_command(const std::vector<std::string>& args) {
   std::string list;
   for (std::size_t i = 1; i < args.size() && list.size() < 128; ++i) {
-    list += "'" + args[i].substr(0, 128 - list.size()) + "' ";
+    list.append("'").append(args[i], 0, 128 - list.size()).append("' ");
   }
   return "ERR unknown command '" + args[0].substr(0, 128) + "', with args beginning with: " + list;
 }

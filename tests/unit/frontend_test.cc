@@ -317,6 +317,54 @@ TEST_F(FrontendTest, AfterTotalFailureAStaleNodeWaitsForAFreshOne) {
   EXPECT_EQ(take<CatchupFetch>(kS1 + 100).size(), 1u);
 }
 
+// Found by the frontend model property: a node that joined while its last disk batch
+// was still in flight reports the rest in a later ack. That ack must count.
+TEST_F(FrontendTest, AWaitingNodeWhoseAckReachesWBecomesAMember) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v1");
+  put(kAlice, 2, "k", "v2");
+  ack(kS1, 2);
+  fe_.on_closed(kS1, now_);  // total failure at W=2
+  drain();
+  // s1 reconnects before its last batch reached the disk: it joins holding only 1.
+  storage(kS1 + 100, "s1", 1);
+  auto js = take<JoinState>(kS1 + 100);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "waiting");
+  ack(kS1 + 100, 2);  // the batch lands
+  js = take<JoinState>(kS1 + 100);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "member");
+  get(kAlice, 3, "k");
+  auto reads = take<Read>(kS1 + 100);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].at, 2u);
+}
+
+TEST_F(FrontendTest, ACatchingUpNodeWhoseAckReachesItsTargetNeedsNoDonor) {
+  storage(kS1, "s1", 0);
+  storage(kS2, "s2", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v1");
+  put(kAlice, 2, "k", "v2");
+  ack(kS1, 2);
+  ack(kS2, 2);
+  fe_.on_closed(kS2, now_);
+  drain();
+  storage(kS2 + 100, "s2", 1);  // its batch with lsn 2 is still in flight
+  auto js = take<JoinState>(kS2 + 100);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "catching_up");
+  fe_.on_closed(kS1, now_);  // the donor dies before sending anything
+  drain();
+  ack(kS2 + 100, 2);  // the batch lands: nothing is missing any more
+  js = take<JoinState>(kS2 + 100);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "member");
+  EXPECT_EQ(fe_.status()["members"], 1);
+}
+
 TEST_F(FrontendTest, WithNoMemberRequestsFailAfterTheUnavailableTimeout) {
   client(kAlice, "alice");
   get(kAlice, 1, "k");
@@ -369,6 +417,22 @@ TEST_F(FrontendTest, OversizedKeyIsRejectedWithoutEffect) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, Status::kRejected);
   EXPECT_NE(r[0].detail.find("max_key_bytes"), std::string::npos);
+}
+
+TEST_F(FrontendTest, InvalidRequestIsRejectedAtOnceEvenBehindAWaitingGet) {
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");  // no storage node: the PUT and the GET behind it wait
+  get(kAlice, 2, "k");
+  put(kAlice, 3, "", "v");
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].seq, 3u);
+  EXPECT_EQ(r[0].status, Status::kRejected);
+  advance(4 * kSecond);  // past unavailable_timeout: the two waiting ones fail
+  r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].status, Status::kUnavailable);
+  EXPECT_EQ(r[1].status, Status::kUnavailable);
 }
 
 TEST_F(FrontendTest, ProtocolErrorClosesOnlyThatConnection) {
