@@ -464,7 +464,7 @@ void well_typed_parses() {
   check_fields<P>(doc, *c);
 }
 
-RC_GTEST_PROP(Config, WellTypedDocumentsParse, ()) {
+RC_GTEST_PROP(ConfigProperty, WellTypedDocumentsParse, ()) {
   for_any_program([](auto p) { well_typed_parses<decltype(p)>(); });
 }
 
@@ -484,7 +484,7 @@ void non_object_refused() {
   RC_ASSERT(names(error, "config"));
 }
 
-RC_GTEST_PROP(Config, NonObjectIsRefusedAsConfig, ()) {
+RC_GTEST_PROP(ConfigProperty, NonObjectIsRefusedAsConfig, ()) {
   for_any_program([](auto p) { non_object_refused<decltype(p)>(); });
 }
 
@@ -505,7 +505,7 @@ void wrong_kind_named() {
   RC_ASSERT(error.substr(0, f.name.size() + 2) == std::string(f.name) + ": ");
 }
 
-RC_GTEST_PROP(Config, WrongKindIsNamed, ()) {
+RC_GTEST_PROP(ConfigProperty, WrongKindIsNamed, ()) {
   for_any_program([](auto p) { wrong_kind_named<decltype(p)>(); });
 }
 
@@ -522,7 +522,7 @@ void unknown_field_named() {
   RC_ASSERT(error == name + ": unknown field");
 }
 
-RC_GTEST_PROP(Config, UnknownFieldIsNamed, ()) {
+RC_GTEST_PROP(ConfigProperty, UnknownFieldIsNamed, ()) {
   for_any_program([](auto p) { unknown_field_named<decltype(p)>(); });
 }
 
@@ -586,7 +586,7 @@ void any_document() {
   }
 }
 
-RC_GTEST_PROP(Config, AnyDocumentGivesConfigOrNamesABadMember, ()) {
+RC_GTEST_PROP(ConfigProperty, AnyDocumentGivesConfigOrNamesABadMember, ()) {
   for_any_program([](auto p) { any_document<decltype(p)>(); });
 }
 
@@ -612,7 +612,7 @@ void validate_names_field() {
   }
 }
 
-RC_GTEST_PROP(Config, ValidateNamesAFieldOfItsProgram, ()) {
+RC_GTEST_PROP(ConfigProperty, ValidateNamesAFieldOfItsProgram, ()) {
   for_any_program([](auto p) { validate_names_field<decltype(p)>(); });
 }
 
@@ -664,7 +664,7 @@ rc::Gen<std::string> any_address() {
   });
 }
 
-RC_GTEST_PROP(Config, SplitAddressMatchesTheOracle, ()) {
+RC_GTEST_PROP(ConfigProperty, SplitAddressMatchesTheOracle, ()) {
   const std::string address = *any_address();
   std::string want_host;
   int want_port = -1;
@@ -737,7 +737,7 @@ void check_text(const json& doc) {
   if (c.has_value()) validate(*c, &error);
 }
 
-RC_GTEST_PROP(Config, AnyTextNeverCrashes, ()) {
+RC_GTEST_PROP(ConfigProperty, AnyTextNeverCrashes, ()) {
   const std::string text = *any_text();
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   RC_TAG(doc.is_discarded() ? "invalid JSON" : doc.is_object() ? "object" : "other JSON");
