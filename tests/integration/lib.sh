@@ -33,17 +33,20 @@ finish() {
   [ "$FAILED" -eq 0 ] && exit 0 || exit 1
 }
 
+# Values are v-PREFIX-i followed by $VALUE_PAD (empty unless a test wants large values).
+VALUE_PAD=""
+
 # Writes N unique keys PREFIX-i=v-PREFIX-i through a client script; the client's output
 # (one line per command) goes to WORK/PREFIX.out.
 write_keys() {  # CLIENT PREFIX N [client flags...]
   local id=$1 prefix=$2 n=$3; shift 3
-  for i in $(seq 1 "$n"); do echo "put $prefix-$i v-$prefix-$i"; done >"$WORK/$prefix.cmds"
+  for i in $(seq 1 "$n"); do echo "put $prefix-$i v-$prefix-$i$VALUE_PAD"; done >"$WORK/$prefix.cmds"
   kvs_client "$id" "$@" <"$WORK/$prefix.cmds" >"$WORK/$prefix.out" 2>"$WORK/$prefix.err"
 }
 
 # Keys whose PUT was acknowledged ("ok" line) in WORK/PREFIX.out, one "key value" a line.
 acked_keys() {  # PREFIX
-  awk -v p="$1" '$0 == "ok" { print p "-" NR, "v-" p "-" NR }' "$WORK/$1.out"
+  awk -v p="$1" -v pad="$VALUE_PAD" '$0 == "ok" { print p "-" NR, "v-" p "-" NR pad }' "$WORK/$1.out"
 }
 
 # Every acknowledged key of PREFIX reads back with its value through the cluster.
