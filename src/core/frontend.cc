@@ -210,6 +210,14 @@ void Frontend::handle_request(const std::string& client, Request req, Nanos now)
     if (it != s.ops.end() && it->second.done) outbox_.send(s.conn, it->second.response);
     return;  // still pending: answered when done; forgotten: the client has the answer
   }
+  if (s.ops.size() >= config_.max_client_outstanding) {
+    // Not recorded (highest_seq stays), so the client's resend is a new request: the
+    // session holds at most max_client_outstanding operations whatever the client does.
+    return refuse(s.conn, "too_many_requests",
+                  "more than " + std::to_string(config_.max_client_outstanding) +
+                      " requests outstanding on this session (max_client_outstanding); "
+                      "wait for answers before sending more");
+  }
   s.highest_seq = req.seq;
   const std::uint64_t seq = req.seq;
   const std::optional<std::string> invalid = invalid_request(req);

@@ -51,6 +51,10 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
      "largest frame accepted on any connection, in bytes (refused from its header)"},
     {"catchup_chunk_bytes", &FrontendConfig::catchup_chunk_bytes,
      "about how many bytes of keys and values one catch-up chunk carries"},
+    {"max_client_outstanding", &FrontendConfig::max_client_outstanding,
+     "requests one client session may have unanswered (or answered but not yet "
+     "confirmed) at once; beyond it the connection gets a too_many_requests error and "
+     "is closed (the client resends later)"},
     {"accept_data_loss", &FrontendConfig::accept_data_loss,
      "after a total failure, admit a stale storage node as the only replica instead of "
      "waiting for one that holds every committed write. LOSES acknowledged writes; "

@@ -6,6 +6,9 @@
 
 declare -A KVS_PID=()      # name -> pid
 declare -A KVS_PROBE=()    # storage name -> its probe address
+declare -A KVS_NETNS=()    # process name (frontend, s1, ...) -> network namespace to run in
+declare -A KVS_FRONTEND_AT=()  # storage name -> frontend address it dials, if not the default
+declare -A KVS_STORAGE_LISTEN=()  # storage name -> its probe listen address, if not 127.0.0.1:0
 KVS_CLIENT_ADDR=""
 KVS_STORAGE_ADDR=""
 
@@ -27,9 +30,14 @@ wait_for() {
 # Reads "listening ... on IP:PORT" style addresses out of a log file once they appear.
 _grep_addr() { grep -oE "$2 [0-9.]+:[0-9]+" "$1" | head -1 | awk '{print $NF}'; }
 
+# The command prefix that runs a program in the named process's network namespace, if it
+# has one. `ip netns exec` execs the program, so `$!` is still the program's own PID.
+_netns_prefix() { [ -z "${KVS_NETNS[$1]:-}" ] || echo "ip netns exec ${KVS_NETNS[$1]}"; }
+
 start_frontend() {  # extra flags...
   local log=$WORK/frontend.log
-  "$BIN/frontend" --client-listen 127.0.0.1:0 --storage-listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  $(_netns_prefix frontend) "$BIN/frontend" --client-listen 127.0.0.1:0 \
+    --storage-listen "${KVS_FRONTEND_STORAGE_LISTEN:-127.0.0.1:0}" "$@" >"$log" 2>&1 &
   KVS_PID[frontend]=$!
   wait_for "frontend to listen" 10 grep -q "listening for clients on" "$log" || { cat "$log"; return 1; }
   KVS_CLIENT_ADDR=$(_grep_addr "$log" "clients on")
@@ -40,8 +48,8 @@ start_storage() {  # NAME [extra flags...]
   local name=$1; shift
   local log=$WORK/$name.log
   echo "---- start $(date +%H:%M:%S.%3N)" >>"$log"
-  "$BIN/storage" --id "$name" --listen 127.0.0.1:0 --data-dir "$WORK/data/$name" \
-    --frontend "$KVS_STORAGE_ADDR" "$@" >>"$log" 2>&1 &
+  $(_netns_prefix "$name") "$BIN/storage" --id "$name" --listen "${KVS_STORAGE_LISTEN[$name]:-127.0.0.1:0}" \
+    --data-dir "$WORK/data/$name" --frontend "${KVS_FRONTEND_AT[$name]:-$KVS_STORAGE_ADDR}" "$@" >>"$log" 2>&1 &
   KVS_PID[$name]=$!
 }
 
@@ -71,11 +79,11 @@ stop_all() {
 
 kvs_client() {  # ID [args...]: the client program against this cluster
   local id=$1; shift
-  "$BIN/client" --id "$id" --frontend "$KVS_CLIENT_ADDR" "$@"
+  $(_netns_prefix frontend) "$BIN/client" --id "$id" --frontend "$KVS_CLIENT_ADDR" "$@"
 }
 
 # The frontend's status as JSON (via the client program).
-cluster_status() { "$BIN/client" --id status-probe --frontend "$KVS_CLIENT_ADDR" status; }
+cluster_status() { kvs_client status-probe status; }
 
 members() {  # prints the number of member storage nodes
   cluster_status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["members"])'

@@ -20,6 +20,7 @@ check() {  # DESCRIPTION COMMAND...
     PASSED=$((PASSED + 1)); echo "ok   - $what"
   else
     FAILED=$((FAILED + 1)); echo "FAIL - $what"
+    return 1
   fi
 }
 

@@ -435,6 +435,30 @@ TEST_F(FrontendTest, InvalidRequestIsRejectedAtOnceEvenBehindAWaitingGet) {
   EXPECT_EQ(r[1].status, Status::kUnavailable);
 }
 
+TEST_F(FrontendTest, ASessionHoldsAtMostMaxClientOutstandingRequests) {
+  const std::uint64_t limit = FrontendConfig{}.max_client_outstanding;
+  client(kAlice, "alice");
+  for (std::uint64_t seq = 1; seq <= limit; ++seq) put(kAlice, seq, "k", "v");  // all wait
+  EXPECT_FALSE(was_closed(kAlice));
+  put(kAlice, limit + 1, "k", "v");
+  auto errors = take<Error>(kAlice);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "too_many_requests");
+  EXPECT_NE(errors[0].message.find("max_client_outstanding"), std::string::npos);
+  EXPECT_TRUE(was_closed(kAlice));
+  fe_.on_closed(kAlice, now_);
+  // The refused request was not recorded: once the others are answered and confirmed
+  // (done_below), its resend is served like any new request.
+  storage(kS1, "s1", 0);
+  ack(kS1, limit);
+  client(kBob, "alice");
+  fe_.on_message(kBob, Request{limit + 1, Op::kPut, "k", "v2", limit + 1}, now_);
+  drain();
+  auto writes = take<Write>(kS1);
+  ASSERT_FALSE(writes.empty());
+  EXPECT_EQ(writes.back().entry, (Entry{limit + 1, "k", "v2"}));
+}
+
 TEST_F(FrontendTest, ProtocolErrorClosesOnlyThatConnection) {
   storage(kS1, "s1", 0);
   client(kAlice, "alice");
