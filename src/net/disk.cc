@@ -9,6 +9,9 @@ namespace kvs::net {
 namespace {
 
 std::string describe_uv(const std::string& what, int status) {
+  if (status == UV_ELOOP) {  // O_NOFOLLOW met a symbolic link (see storage_disk.cc)
+    return what + ": it is a symbolic link; files in the data directory must be regular files";
+  }
   return what + ": " + uv_err_name(status) + " (" + uv_strerror(status) + ")";
 }
 
@@ -33,8 +36,8 @@ Disk::~Disk() {
 
 bool Disk::open(std::string* error) {
   uv_fs_t req;
-  int r = uv_fs_open(nullptr, &req, path(kLogFileName).c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600,
-                     nullptr);
+  int r = uv_fs_open(nullptr, &req, path(kLogFileName).c_str(),
+                     O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600, nullptr);
   uv_fs_req_cleanup(&req);
   if (r < 0) {
     *error = describe_uv("open " + path(kLogFileName), r);
@@ -91,7 +94,8 @@ void Disk::snapshot(std::uint64_t token, std::string bytes) {
   s.push_back({"open snapshot.tmp",
                [this](uv_fs_t* req) {
                  return uv_fs_open(loop_, req, path(kSnapshotTempName).c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600, &Disk::on_fs_done);
+                                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600,
+                                   &Disk::on_fs_done);
                },
                [j](ssize_t fd) {
                  j->temp_fd = static_cast<uv_file>(fd);

@@ -17,7 +17,12 @@
 namespace kvs::net {
 namespace {
 
+// Files in the data directory are opened with O_NOFOLLOW: a symbolic link planted there
+// could otherwise make the node read or overwrite a file outside it.
 std::string errno_text(const std::string& what) {
+  if (errno == ELOOP) {
+    return what + ": it is a symbolic link; files in the data directory must be regular files";
+  }
   return what + ": " + std::strerror(errno);
 }
 
@@ -25,7 +30,7 @@ enum class ReadResult { kOk, kMissing, kError };
 
 // Reads a whole file into *out.
 ReadResult read_file(const std::string& path, std::string* out, std::string* error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return ReadResult::kMissing;
     *error = errno_text("cannot open " + path);
@@ -49,7 +54,7 @@ ReadResult read_file(const std::string& path, std::string* out, std::string* err
 }
 
 bool truncate_log(const std::string& path, std::uint64_t length, std::string* error) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     *error = errno_text("cannot open " + path);
     return false;
@@ -67,7 +72,7 @@ bool truncate_log(const std::string& path, std::uint64_t length, std::string* er
 // Takes DIR/LOCK; fails if another process holds it.
 int lock_directory(const std::string& dir, std::string* error) {
   const std::string path = dir + "/LOCK";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     *error = errno_text("cannot open " + path);
     return -1;

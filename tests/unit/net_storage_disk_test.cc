@@ -93,6 +93,17 @@ TEST_F(StorageDiskTest, MidLogCorruptionRefusesToStartAndSaysHowToRecover) {
   EXPECT_NE(error.find("rm -rf " + dir_), std::string::npos) << error;
 }
 
+TEST_F(StorageDiskTest, ASymbolicLinkInTheDataDirectoryIsNeverFollowed) {
+  std::string error;
+  ASSERT_TRUE(make_directories(dir_, 0700, &error)) << error;
+  const std::string outside = root_ + "/outside";
+  std::ofstream(outside) << encode_wal_record(Entry{1, "k", "elsewhere"});
+  ASSERT_EQ(symlink(outside.c_str(), (dir_ + "/wal.log").c_str()), 0);
+  EXPECT_FALSE(open(&error));
+  EXPECT_NE(error.find("wal.log"), std::string::npos) << error;
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+}
+
 TEST_F(StorageDiskTest, ASecondProcessCannotOpenTheSameDirectory) {
   std::string error;
   ASSERT_TRUE(open(&error)) << error;
