@@ -147,6 +147,15 @@ bool check_log_level(std::string* error, const std::string& level) {
 
 }  // namespace
 
+std::optional<json> parse_config_text(std::string_view text, std::string* error) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    if (error != nullptr) *error = std::string("invalid JSON: ") + e.what();
+    return std::nullopt;
+  }
+}
+
 std::optional<FrontendConfig> parse_frontend_config(const json& j, std::string* error) {
   return parse<FrontendConfig>(j, kFrontendFields, error);
 }
