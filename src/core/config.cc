@@ -88,7 +88,10 @@ std::optional<C> parse(const json& j, std::span<const Field<C>> fields, std::str
     return std::nullopt;
   }
   C config;
-  for (const auto& [name, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& name = item.key();
+    const json& value = item.value();
     const Field<C>* field = nullptr;
     for (const Field<C>& f : fields) {
       if (f.name == name) field = &f;
