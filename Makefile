@@ -1,11 +1,14 @@
-# Thin wrapper over CMake. `make demo` runs a local cluster; `make test` runs every test.
+# Thin wrapper over CMake. `make demo` runs a local cluster; `make test` runs every test;
+# `make fuzz` runs the fuzzers.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 PROGRAMS   := frontend storage client
 TOOLS      := kvsim kvcheck kvbench
 
-.PHONY: all deps configure build demo test test-fast test-asan chaos format clean
+.PHONY: all deps configure build demo test test-fast test-asan chaos fuzz format clean
 
 all: build
 	@for p in $(PROGRAMS); do cp -f $(BUILD)/$$p ./$$p; done
@@ -50,8 +53,13 @@ SECONDS ?= 300
 chaos: all
 	bash tests/integration/chaos.sh $(BUILD) $(SECONDS) $${CLIENTS:-4}
 
+# libFuzzer (clang): every target for FUZZ_SECONDS seconds; not part of `make test`, which
+# replays the seed corpus tests/fuzz/corpus instead. See docs/TESTING.md, "Fuzzing".
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) JOBS=$(JOBS) scripts/fuzz.sh
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(PROGRAMS) $(TOOLS)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PROGRAMS) $(TOOLS)

@@ -89,7 +89,10 @@ std::optional<C> parse(const json& j, std::span<const Field<C>> fields, std::str
     return std::nullopt;
   }
   C config;
-  for (const auto& [name, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& name = item.key();
+    const json& value = item.value();
     const Field<C>* field = nullptr;
     for (const Field<C>& f : fields) {
       if (f.name == name) field = &f;
@@ -147,6 +150,15 @@ bool check_log_level(std::string* error, const std::string& level) {
 }
 
 }  // namespace
+
+std::optional<json> parse_config_text(std::string_view text, std::string* error) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    if (error != nullptr) *error = std::string("invalid JSON: ") + e.what();
+    return std::nullopt;
+  }
+}
 
 std::optional<FrontendConfig> parse_frontend_config(const json& j, std::string* error) {
   return parse<FrontendConfig>(j, kFrontendFields, error);

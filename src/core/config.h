@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/bugs.h"
 #include "core/types.h"
@@ -51,6 +52,11 @@ struct ClientConfig {
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
   std::string history;  // file for a Jepsen-style history; empty: none
 };
+
+// A config file's text as a JSON document (the programs read the file, then call this).
+// On invalid JSON returns nullopt and sets *error to "invalid JSON: " and the parser's
+// reason; throws nothing.
+std::optional<nlohmann::json> parse_config_text(std::string_view text, std::string* error);
 
 // Parse a whole config document. Unknown fields and wrong types are errors; a missing
 // field keeps its default. On error returns nullopt and sets *error to a message that

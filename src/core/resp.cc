@@ -144,15 +144,18 @@ RespParser::Result RespParser::next(std::vector<std::string>* args, std::string*
     }
     if (pos_ == buffer_.size()) return Result::kNeedMore;
     const bool header = in_array_ || buffer_[pos_] == '*';
+    // A line over the limit gets the same error whether its end has arrived or not, so
+    // the answer does not depend on how the stream was cut into reads.
+    auto too_big = [&] {
+      if (!header) return fail("too big inline request", error);
+      return fail(in_array_ ? "too big bulk count string" : "too big mbulk count string", error);
+    };
     std::string_view line;
     if (!take_line(&line)) {
       if (buffered_bytes() <= limits_.max_inline_bytes) return Result::kNeedMore;
-      if (!header) return fail("too big inline request", error);
-      return fail(in_array_ ? "too big bulk count string" : "too big mbulk count string", error);
+      return too_big();
     }
-    if (line.size() > limits_.max_inline_bytes) {
-      return fail(header ? "too big count string" : "too big inline request", error);
-    }
+    if (line.size() > limits_.max_inline_bytes) return too_big();
     if (in_array_) {
       if (line.empty() || line[0] == '\r') return fail("expected '$', got end of line", error);
       if (parse_bulk_header(line, error) == Result::kError) return Result::kError;

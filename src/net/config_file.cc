@@ -318,12 +318,9 @@ std::optional<json> read_config_document(const std::string& path, bool user_give
     *error = path + ": cannot read: " + std::strerror(errno);
     return std::nullopt;
   }
-  try {
-    return json::parse(text.str());
-  } catch (const json::exception& e) {
-    *error = path + ": invalid JSON: " + e.what();
-    return std::nullopt;
-  }
+  std::optional<json> doc = parse_config_text(text.str(), error);
+  if (!doc) *error = path + ": " + *error;
+  return doc;
 }
 
 std::optional<int> load_frontend_config(int argc, const char* const* argv, FrontendConfig* config,
