@@ -5,6 +5,7 @@
 # Ports are chosen by the OS (port 0); each program prints the address it bound.
 
 declare -A KVS_PID=()      # name -> pid
+KVS_AUTH=()                # flags giving the cluster secret to storage nodes and clients
 declare -A KVS_PROBE=()    # storage name -> its probe address
 KVS_CLIENT_ADDR=""
 KVS_STORAGE_ADDR=""
@@ -41,7 +42,7 @@ start_storage() {  # NAME [extra flags...]
   local log=$WORK/$name.log
   echo "---- start $(date +%H:%M:%S.%3N)" >>"$log"
   "$BIN/storage" --id "$name" --listen 127.0.0.1:0 --data-dir "$WORK/data/$name" \
-    --frontend "$KVS_STORAGE_ADDR" "$@" >>"$log" 2>&1 &
+    --frontend "$KVS_STORAGE_ADDR" "${KVS_AUTH[@]}" "$@" >>"$log" 2>&1 &
   KVS_PID[$name]=$!
 }
 
@@ -71,11 +72,11 @@ stop_all() {
 
 kvs_client() {  # ID [args...]: the client program against this cluster
   local id=$1; shift
-  "$BIN/client" --id "$id" --frontend "$KVS_CLIENT_ADDR" "$@"
+  "$BIN/client" --id "$id" --frontend "$KVS_CLIENT_ADDR" "${KVS_AUTH[@]}" "$@"
 }
 
 # The frontend's status as JSON (via the client program).
-cluster_status() { "$BIN/client" --id status-probe --frontend "$KVS_CLIENT_ADDR" status; }
+cluster_status() { "$BIN/client" --id status-probe --frontend "$KVS_CLIENT_ADDR" "${KVS_AUTH[@]}" status; }
 
 members() {  # prints the number of member storage nodes
   cluster_status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["members"])'
