@@ -48,7 +48,8 @@ start_storage s3
 KVS_AUTH=(--secret-file "$WORK/secret")
 must "a storage node with a wrong secret is told auth_failed" \
   wait_for "s3 refused" 20 grep -q "frontend refused this node: auth_failed" "$WORK/s3.log"
-check "... and is not admitted" bash -c "[ -z \"\$(node_state s3)\" ] && [ \"\$(members)\" = 2 ]"
+not_admitted() { [ -z "$(node_state s3)" ] && [ "$(members)" = 2 ]; }
+check "... and is not admitted" not_admitted
 stop s3
 
 # --- The handshake's bytes, from an independent implementation (Python's hmac).
