@@ -13,6 +13,7 @@
 #include "net/config_file.h"
 #include "net/log.h"
 #include "net/runtime.h"
+#include "net/seed.h"
 #include "net/signals.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
 
   uv_loop_t loop;
   uv_loop_init(&loop);
-  Frontend frontend(config);
+  Frontend frontend(config, net::random_seed_key());
   net::RuntimeOptions options;
   options.listeners = {{Listener::kClients, config.client_listen},
                        {Listener::kStorage, config.storage_listen}};
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     // frontend's own limits with a clear error rather than by the parser.
     options.resp.limits.max_bulk_bytes = config.max_frame_bytes;
     options.resp.limits.max_request_bytes = config.max_frame_bytes;
-    options.resp.auth_required = !config.token.empty();
+    options.resp.secret = config.secret;
   }
   options.log_name = "frontend";
   options.min_level = net::parse_log_level(config.log_level).value_or(LogLevel::kInfo);

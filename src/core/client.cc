@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/auth.h"
+
 namespace kvs {
 
 namespace {
@@ -84,7 +86,8 @@ void ClientSession::send_request(std::uint64_t seq, const PendingOp& op) {
   outbox_.send(conn_, Request{seq, op.op, op.key, op.value, next_deliver_});
 }
 
-void ClientSession::on_accepted(ConnId conn, Listener /*listener*/, Nanos /*now*/) {
+void ClientSession::on_accepted(ConnId conn, Listener /*listener*/, const PeerAddress& /*peer*/,
+                                Nanos /*now*/) {
   // A client listens on nothing; a backend that reports an inbound connection is
   // confused, so refuse it rather than guess.
   outbox_.log(LogLevel::kWarn, "client: unexpected inbound connection; closing it");
@@ -96,8 +99,15 @@ void ClientSession::on_connected(ConnId conn, Nanos /*now*/) {
     outbox_.log(LogLevel::kDebug, "ignoring connect of stale connection " + std::to_string(conn));
     return;
   }
+  // The frontend speaks first: its challenge is answered in answer_challenge.
+  link_ = Link::kChallenge;
+}
+
+void ClientSession::answer_challenge(const Challenge& c) {
   link_ = Link::kHandshaking;
-  outbox_.send(conn_, Hello{"client", kProtocolVersion, hello_id_, config_.token});
+  const std::string proof =
+      config_.secret.empty() ? "" : auth_proof(config_.secret, c.nonce, "client", hello_id_);
+  outbox_.send(conn_, Hello{"client", kProtocolVersion, hello_id_, proof});
   // Every unanswered request again, in seq order, with the same seq: the frontend
   // answers a seq it already executed from its dedupe table instead of re-applying it.
   for (const auto& [seq, op] : pending_) {
@@ -130,17 +140,31 @@ void ClientSession::on_message(ConnId conn, Message msg, Nanos now) {
   std::visit(
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, Welcome>) {
+        if constexpr (std::is_same_v<T, Challenge>) {
+          if (link_ == Link::kChallenge) return answer_challenge(m);
+          const std::string what = "a second challenge from the frontend";
+          outbox_.log(LogLevel::kWarn, what + "; reconnecting");
+          outbox_.send(conn_, Error{"unexpected", what});
+          lose_connection(/*close=*/true, now);
+        } else if (link_ == Link::kChallenge && !std::is_same_v<T, Error>) {
+          const std::string what = "expected a challenge from the frontend, got '" +
+                                   std::string(type_name(Message{m})) + "'";
+          outbox_.log(LogLevel::kWarn, what + "; reconnecting");
+          outbox_.send(conn_, Error{"expected_challenge", what});
+          lose_connection(/*close=*/true, now);
+        } else if constexpr (std::is_same_v<T, Welcome>) {
           if (link_ == Link::kHandshaking) {
             link_ = Link::kReady;
             // Reset only once the frontend accepted us: a frontend that accepts TCP but
             // refuses the hello must not be hammered every 50ms.
             backoff_ = std::min(kInitialBackoff, backoff_max_);
+            last_refusal_.clear();
             outbox_.log(LogLevel::kInfo, "connected to frontend " + config_.frontend);
           }
         } else if constexpr (std::is_same_v<T, Error>) {
           outbox_.log(LogLevel::kWarn,
                       "frontend " + config_.frontend + " refused: " + m.code + ": " + m.message);
+          last_refusal_ = m.code + ": " + m.message;
           lose_connection(/*close=*/true, now);
         } else if constexpr (std::is_same_v<T, Response>) {
           handle_response(std::move(m), now);
@@ -216,9 +240,14 @@ void ClientSession::on_timer(TimerId id, Nanos now) {
 void ClientSession::expire(Nanos now) {
   // Say which side is silent: a connected frontend that does not answer usually has no
   // storage node to serve the request.
-  const std::string detail = "no answer within " + seconds_text(config_.request_timeout) + "s" +
-                             (link_ == Link::kReady ? " (the frontend is connected but silent)"
-                                                    : " (frontend unreachable?)");
+  std::string why = " (frontend unreachable?)";
+  if (link_ == Link::kReady) {
+    why = " (the frontend is connected but silent)";
+  } else if (!last_refusal_.empty()) {
+    why = " (the frontend refused this client: " + last_refusal_ + ")";
+  }
+  const std::string detail =
+      "no answer within " + seconds_text(config_.request_timeout) + "s" + why;
   for (auto& [seq, op] : pending_) {
     if (op.outcome || op.deadline > now) continue;
     if (op.op == Op::kPut) {

@@ -43,7 +43,7 @@ class ClientSession : public Machine {
   std::optional<StatusResult> take_status();
 
   void on_start(Nanos now) override;
-  void on_accepted(ConnId conn, Listener listener, Nanos now) override;
+  void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos now) override;
   void on_connected(ConnId conn, Nanos now) override;
   void on_closed(ConnId conn, Nanos now) override;
   void on_message(ConnId conn, Message msg, Nanos now) override;
@@ -68,9 +68,12 @@ class ClientSession : public Machine {
     std::optional<Response> outcome;
   };
 
-  enum class Link { kDown, kConnecting, kHandshaking, kReady };
+  // kChallenge: connected, waiting for the frontend's challenge; kHandshaking: Hello
+  // (and the pipelined requests) sent, waiting for Welcome.
+  enum class Link { kDown, kConnecting, kChallenge, kHandshaking, kReady };
 
   std::uint64_t issue(Op op, std::string key, std::string value, Nanos now);
+  void answer_challenge(const Challenge& c);
   void connect();
   void send_request(std::uint64_t seq, const PendingOp& op);
   void handle_response(Response r, Nanos now);
@@ -97,6 +100,7 @@ class ClientSession : public Machine {
   ConnId next_conn_ = 1;
   Nanos backoff_;
   std::optional<Nanos> armed_deadline_;
+  std::string last_refusal_;  // the frontend's last error, until a Welcome
 
   bool status_wanted_ = false;  // a status request is waiting for its reply
   Nanos status_deadline_ = 0;

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <variant>
 
+#include "core/auth.h"
+
 namespace kvs {
 namespace {
 
@@ -23,7 +25,9 @@ const Field<FrontendConfig> kFrontendFields[] = {
     {"resp_listen", &FrontendConfig::resp_listen},
     {"storage_timeout", &FrontendConfig::storage_timeout},
     {"unavailable_timeout", &FrontendConfig::unavailable_timeout},
-    {"token", &FrontendConfig::token},
+    {"secret", &FrontendConfig::secret},
+    {"secret_file", &FrontendConfig::secret_file},
+    {"insecure_no_secret", &FrontendConfig::insecure_no_secret},
     {"max_key_bytes", &FrontendConfig::max_key_bytes},
     {"max_value_bytes", &FrontendConfig::max_value_bytes},
     {"max_frame_bytes", &FrontendConfig::max_frame_bytes},
@@ -38,7 +42,9 @@ const Field<StorageConfig> kStorageFields[] = {
     {"listen", &StorageConfig::listen},
     {"data_dir", &StorageConfig::data_dir},
     {"frontend", &StorageConfig::frontend},
-    {"token", &StorageConfig::token},
+    {"secret", &StorageConfig::secret},
+    {"secret_file", &StorageConfig::secret_file},
+    {"insecure_no_secret", &StorageConfig::insecure_no_secret},
     {"snapshot_bytes", &StorageConfig::snapshot_bytes},
     {"max_frame_bytes", &StorageConfig::max_frame_bytes},
     {"reconnect_max", &StorageConfig::reconnect_max},
@@ -48,7 +54,8 @@ const Field<StorageConfig> kStorageFields[] = {
 const Field<ClientConfig> kClientFields[] = {
     {"id", &ClientConfig::id},
     {"frontend", &ClientConfig::frontend},
-    {"token", &ClientConfig::token},
+    {"secret", &ClientConfig::secret},
+    {"secret_file", &ClientConfig::secret_file},
     {"request_timeout", &ClientConfig::request_timeout},
     {"reconnect_max", &ClientConfig::reconnect_max},
     {"max_frame_bytes", &ClientConfig::max_frame_bytes},
@@ -144,6 +151,20 @@ bool check_frame(std::string* error, std::uint64_t max_frame_bytes) {
   return fail(error, "max_frame_bytes", "must be an integer in 1..4294967295");
 }
 
+// Protected mode: with no secret, a listener must be on loopback unless the operator
+// explicitly accepts unauthenticated connections from the network.
+bool check_protected(std::string* error, std::string_view field, const std::string& address,
+                     const std::string& secret, bool insecure_no_secret) {
+  if (!secret.empty() || insecure_no_secret || is_loopback_address(address)) return true;
+  std::string why = "\"";
+  why.append(address).append(
+      "\" is not a loopback address and no cluster secret is set: anyone on the network could "
+      "connect. Set a secret (--secret TEXT or --secret-file PATH; config \"secret\" or "
+      "\"secret_file\"), or pass --insecure-no-secret (config \"insecure_no_secret\": true) "
+      "to accept unauthenticated connections from the network");
+  return fail(error, field, why);
+}
+
 bool check_log_level(std::string* error, const std::string& level) {
   if (level == "debug" || level == "info" || level == "warn" || level == "error") return true;
   return fail(error, "log_level", "must be \"debug\", \"info\", \"warn\" or \"error\"");
@@ -170,6 +191,12 @@ std::optional<StorageConfig> parse_storage_config(const json& j, std::string* er
 
 std::optional<ClientConfig> parse_client_config(const json& j, std::string* error) {
   return parse<ClientConfig>(j, kClientFields, error);
+}
+
+bool is_loopback_address(const std::string& address) {
+  std::string ip;
+  int port = 0;
+  return split_address(address, &ip, &port) && is_loopback_ip(ip);
 }
 
 bool split_address(const std::string& address, std::string* ip, int* port) {
@@ -226,7 +253,11 @@ bool validate(const FrontendConfig& c, std::string* error) {
   if (c.catchup_chunk_bytes >= c.max_frame_bytes) {
     return fail(error, "catchup_chunk_bytes", "must be less than max_frame_bytes");
   }
-  return true;
+  return check_protected(error, "client_listen", c.client_listen, c.secret, c.insecure_no_secret) &&
+         check_protected(error, "storage_listen", c.storage_listen, c.secret,
+                         c.insecure_no_secret) &&
+         (c.resp_listen.empty() ||
+          check_protected(error, "resp_listen", c.resp_listen, c.secret, c.insecure_no_secret));
 }
 
 bool validate(const StorageConfig& c, std::string* error) {
@@ -244,7 +275,8 @@ bool validate(const StorageConfig& c, std::string* error) {
          check_positive(error, "snapshot_bytes", c.snapshot_bytes) &&
          check_frame(error, c.max_frame_bytes) &&
          check_seconds(error, "reconnect_max", c.reconnect_max) &&
-         check_log_level(error, c.log_level);
+         check_log_level(error, c.log_level) &&
+         check_protected(error, "listen", c.listen, c.secret, c.insecure_no_secret);
 }
 
 bool validate(const ClientConfig& c, std::string* error) {

@@ -19,7 +19,9 @@ struct FrontendConfig {
   std::string resp_listen;           // Redis (RESP2) clients; empty: not served
   double storage_timeout = 2.0;      // seconds without an answer before a node is removed
   double unavailable_timeout = 5.0;  // seconds a request waits with no live member
-  std::string token;                 // cluster token; empty: none
+  std::string secret;                // cluster secret; empty: none (protected mode)
+  std::string secret_file;           // read by the backend into `secret` (first line)
+  bool insecure_no_secret = false;   // no secret, yet accept non-loopback peers
   std::uint64_t max_key_bytes = 1024;
   std::uint64_t max_value_bytes = 1024 * 1024;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
@@ -35,7 +37,9 @@ struct StorageConfig {
   std::string listen = "127.0.0.1:9101";
   std::string data_dir;  // default: ./data/<id>
   std::string frontend = "127.0.0.1:8001";
-  std::string token;
+  std::string secret;               // cluster secret; empty: none (the probe port is loopback only)
+  std::string secret_file;          // read by the backend into `secret` (first line)
+  bool insecure_no_secret = false;  // no secret, yet accept non-loopback probes
   std::uint64_t snapshot_bytes = 64 * 1024 * 1024;  // compact when the log passes this
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
   double reconnect_max = 2.0;  // seconds, the cap of the reconnect backoff
@@ -46,7 +50,8 @@ struct StorageConfig {
 struct ClientConfig {
   std::string id;  // required: the session id
   std::string frontend = "127.0.0.1:8000";
-  std::string token;
+  std::string secret;             // cluster secret; empty: none
+  std::string secret_file;        // read by the backend into `secret` (first line)
   double request_timeout = 10.0;  // seconds before an unanswered op fails
   double reconnect_max = 2.0;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
@@ -69,6 +74,9 @@ std::optional<ClientConfig> parse_client_config(const nlohmann::json& j, std::st
 bool validate(const FrontendConfig& c, std::string* error);
 bool validate(const StorageConfig& c, std::string* error);
 bool validate(const ClientConfig& c, std::string* error);
+
+// Whether address ("ip:port") listens on loopback only (127.0.0.0/8 or ::1).
+bool is_loopback_address(const std::string& address);
 
 // "ip:port" -> parts; false if malformed (port 0..65535, ip non-empty).
 bool split_address(const std::string& address, std::string* ip, int* port);

@@ -28,8 +28,9 @@ const char* state_name(int s) {
 
 }  // namespace
 
-Frontend::Frontend(FrontendConfig config)
+Frontend::Frontend(FrontendConfig config, const SeedKey& seed)
     : config_(std::move(config)),
+      nonces_(seed),
       storage_timeout_(seconds_to_nanos(config_.storage_timeout)),
       unavailable_timeout_(seconds_to_nanos(config_.unavailable_timeout)),
       tick_period_(std::clamp<Nanos>(storage_timeout_ / 4, 5 * kMillisecond, 100 * kMillisecond)) {}
@@ -40,14 +41,40 @@ void Frontend::on_start(Nanos now) {
   outbox_.log(LogLevel::kInfo, "frontend up: storage_timeout=" + seconds(storage_timeout_) +
                                    ", unavailable_timeout=" + seconds(unavailable_timeout_) +
                                    "; waiting for storage nodes to join");
+  if (!config_.secret.empty()) {
+    outbox_.log(LogLevel::kInfo,
+                "cluster secret set: every client and storage node must prove it knows it");
+  } else if (config_.insecure_no_secret) {
+    outbox_.log(LogLevel::kWarn,
+                "WARNING: no cluster secret and --insecure-no-secret: accepting "
+                "unauthenticated clients and storage nodes from ANY address. Anyone who can "
+                "reach these ports can read and overwrite every key, or join as a storage node. "
+                "Set --secret or --secret-file.");
+  } else {
+    outbox_.log(LogLevel::kInfo,
+                "protected mode: no cluster secret is set, so only connections from loopback "
+                "(127.0.0.0/8, ::1) are accepted; set --secret or --secret-file to accept "
+                "others");
+  }
 }
 
 // ---- connections ------------------------------------------------------------
 
-void Frontend::on_accepted(ConnId conn, Listener listener, Nanos) {
+// Every accepted connection gets a challenge first (with or without a secret, so the
+// handshake has one shape); without a secret, only loopback peers get that far.
+void Frontend::on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos) {
   Conn c;
   c.listener = listener;
-  conns_[conn] = std::move(c);
+  c.address = peer.address;
+  Conn& stored = conns_[conn] = std::move(c);
+  if (config_.secret.empty() && !config_.insecure_no_secret && !peer.loopback) {
+    return refuse(conn, "protected_mode",
+                  "kvs frontend is in protected mode: no cluster secret is set, so only "
+                  "loopback connections are accepted. Set a secret (--secret or --secret-file) "
+                  "and connect with it, or start the frontend with --insecure-no-secret");
+  }
+  stored.nonce = nonces_.next();
+  outbox_.send(conn, Challenge{stored.nonce});
 }
 
 void Frontend::on_connected(ConnId, Nanos) {}  // the frontend opens no connections
@@ -75,6 +102,7 @@ void Frontend::close_conn(ConnId conn) {
 void Frontend::refuse(ConnId conn, const std::string& code, const std::string& message) {
   auto it = conns_.find(conn);
   std::string who = "connection " + std::to_string(conn);
+  if (it != conns_.end() && !it->second.address.empty()) who += " from " + it->second.address;
   if (it != conns_.end() && !it->second.peer.empty()) who += " (" + it->second.peer + ")";
   outbox_.log(LogLevel::kWarn, who + " refused: " + message);
   outbox_.send(conn, Error{code, message});
@@ -143,7 +171,11 @@ void Frontend::handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now) {
                       "frontend speaks " +
                       std::to_string(kProtocolVersion) + ")");
   }
-  if (h.token != config_.token) return refuse(conn, "bad_token", "wrong cluster token");
+  if (!config_.secret.empty() && !proof_matches(config_.secret, c.nonce, h.role, h.id, h.proof)) {
+    return refuse(conn, "auth_failed",
+                  "authentication failed: the hello's proof does not match this cluster's "
+                  "secret (check --secret / --secret-file)");
+  }
   if (h.id.empty() || h.id.size() > 256) {
     return refuse(conn, "bad_hello", "hello needs an id of 1..256 bytes");
   }

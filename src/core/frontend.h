@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "core/auth.h"
 #include "core/config.h"
 #include "core/machine.h"
 
@@ -15,10 +16,11 @@ namespace kvs {
 
 class Frontend : public Machine {
  public:
-  explicit Frontend(FrontendConfig config);
+  // seed: 32 unpredictable bytes from the backend; the challenges' nonces derive from it.
+  Frontend(FrontendConfig config, const SeedKey& seed);
 
   void on_start(Nanos now) override;
-  void on_accepted(ConnId conn, Listener listener, Nanos now) override;
+  void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos now) override;
   void on_connected(ConnId conn, Nanos now) override;
   void on_closed(ConnId conn, Nanos now) override;
   void on_message(ConnId conn, Message msg, Nanos now) override;
@@ -34,6 +36,8 @@ class Frontend : public Machine {
     Listener listener = Listener::kClients;
     Role role = Role::kUnknown;
     std::string peer;      // client id or storage node id once known
+    std::string address;   // the peer's ip:port, for logs
+    std::string nonce;     // of the challenge sent on it
     bool closing = false;  // refused or removed: ignore anything more from it
   };
 
@@ -140,6 +144,7 @@ class Frontend : public Machine {
   void fail_unavailable(Nanos now);
 
   FrontendConfig config_;
+  NonceSource nonces_;
   Nanos storage_timeout_;
   Nanos unavailable_timeout_;
   Nanos tick_period_;

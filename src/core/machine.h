@@ -25,8 +25,8 @@ class Machine {
   // Called once, before any other input.
   virtual void on_start(Nanos now) = 0;
 
-  // An inbound connection was accepted on `listener`.
-  virtual void on_accepted(ConnId conn, Listener listener, Nanos now) = 0;
+  // An inbound connection from `peer` was accepted on `listener`.
+  virtual void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos now) = 0;
   // An outbound connection (from a Connect effect) is established.
   virtual void on_connected(ConnId conn, Nanos now) = 0;
   // A connection closed for any reason (peer, error, failed Connect, our Close).

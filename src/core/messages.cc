@@ -18,9 +18,10 @@ using json = nlohmann::json;
 
 // Wire names, in the order of Message's alternatives.
 constexpr std::array<std::string_view, std::variant_size_v<Message>> kTypeNames = {
-    "hello",          "welcome",     "error",         "request",       "response",
-    "join",           "join_state",  "write",         "ping",          "ack",
-    "read",           "read_reply",  "catchup_fetch", "catchup_chunk", "catchup_applied",
+    "challenge",      "hello",         "welcome",       "error",
+    "request",        "response",      "join",          "join_state",
+    "write",          "ping",          "ack",           "read",
+    "read_reply",     "catchup_fetch", "catchup_chunk", "catchup_applied",
     "status_request", "status_reply"};
 
 // In the order of enum Status.
@@ -228,15 +229,22 @@ void encode_entry(JsonWriter& w, const Entry& e) {
 
 // ---- the message table ----------------------------------------------------
 
+void encode_fields(JsonWriter& w, const Challenge& m) {
+  w.string("nonce", m.nonce);
+}
+bool decode_fields(Reader& r, Challenge* m) {
+  return r.string("nonce", &m->nonce);
+}
+
 void encode_fields(JsonWriter& w, const Hello& m) {
   w.string("role", m.role);
   w.i64("version", m.version);
   w.string("id", m.id);
-  w.string("token", m.token);
+  w.string("proof", m.proof);
 }
 bool decode_fields(Reader& r, Hello* m) {
   return r.string("role", &m->role) && r.integer("version", &m->version) &&
-         r.optional_string("id", &m->id) && r.optional_string("token", &m->token);
+         r.optional_string("id", &m->id) && r.optional_string("proof", &m->proof);
 }
 
 void encode_fields(JsonWriter& w, const Welcome& m) {

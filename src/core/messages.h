@@ -21,14 +21,22 @@ struct Entry {
   bool operator==(const Entry&) const = default;
 };
 
-// First frame on every connection, from the side that connected.
+// First frame on every accepted connection, from the accepting side: the connecting
+// side proves it knows the cluster secret by answering with a Hello whose proof is
+// computed over this nonce (src/core/auth.h). Fresh per connection, never repeated.
+struct Challenge {
+  std::string nonce;  // 64 lowercase hex characters
+  bool operator==(const Challenge&) const = default;
+};
+
+// First frame from the side that connected, in answer to the Challenge.
 // role: "client" (to the frontend's client port), "storage" (to its storage port),
 // "probe" (to a storage node's --listen port, for status only).
 struct Hello {
   std::string role;
   int version = kProtocolVersion;
   std::string id;     // client id or storage node id; may be empty for probes
-  std::string token;  // cluster token; empty when the cluster has none
+  std::string proof;  // auth_proof(secret, challenge nonce, role, id); empty: no secret
   bool operator==(const Hello&) const = default;
 };
 
@@ -172,9 +180,9 @@ struct StatusReply {
   bool operator==(const StatusReply&) const = default;
 };
 
-using Message =
-    std::variant<Hello, Welcome, Error, Request, Response, Join, JoinState, Write, Ping, Ack, Read,
-                 ReadReply, CatchupFetch, CatchupChunk, CatchupApplied, StatusRequest, StatusReply>;
+using Message = std::variant<Challenge, Hello, Welcome, Error, Request, Response, Join, JoinState,
+                             Write, Ping, Ack, Read, ReadReply, CatchupFetch, CatchupChunk,
+                             CatchupApplied, StatusRequest, StatusReply>;
 
 // The message's wire name ("hello", "write", ...).
 std::string_view type_name(const Message& m);

@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "core/auth.h"
+
 namespace kvs {
 namespace {
 
@@ -145,17 +147,30 @@ std::string info_text(const nlohmann::json& body) {
 RespSession::RespSession(std::uint64_t number, RespOptions options)
     : client_id_("redis#" + std::to_string(number)),
       number_(number),
-      options_(options),
-      parser_(options.limits) {}
+      options_(std::move(options)),
+      parser_(options_.limits),
+      authenticated_(options_.secret.empty()) {}
 
 void RespSession::start(Output* out) {
-  if (!options_.auth_required) send_hello("", out);
+  maybe_send_hello(out);
 }
 
-void RespSession::send_hello(std::string token, Output* out) {
-  out->to_frontend.emplace_back(Hello{"client", kProtocolVersion, client_id_, token});
-  token_ = std::move(token);
+void RespSession::maybe_send_hello(Output* out) {
+  if (hello_sent_ || !have_nonce_ || !authenticated_) return;
+  const std::string proof =
+      options_.secret.empty() ? "" : auth_proof(options_.secret, nonce_, "client", client_id_);
+  out->to_frontend.emplace_back(Hello{"client", kProtocolVersion, client_id_, proof});
   hello_sent_ = true;
+  for (Message& m : held_) out->to_frontend.push_back(std::move(m));
+  held_.clear();
+}
+
+void RespSession::to_frontend(Message m, Output* out) {
+  if (hello_sent_) {
+    out->to_frontend.push_back(std::move(m));
+  } else {
+    held_.push_back(std::move(m));
+  }
 }
 
 void RespSession::on_bytes(std::string_view bytes, Output* out) {
@@ -234,7 +249,7 @@ std::uint64_t RespSession::done_below() const {
 void RespSession::execute(std::vector<std::string>& args, Output* out) {
   const std::string name = lower(args[0]);
   const std::size_t argc = args.size();
-  if (options_.auth_required && !hello_sent_ && name != "auth" && name != "quit") {
+  if (!authenticated_ && name != "auth" && name != "quit") {
     return local_error("NOAUTH Authentication required.", out);
   }
   if (name == "get") {
@@ -266,7 +281,7 @@ void RespSession::execute(std::vector<std::string>& args, Output* out) {
     Slot s;
     s.kind = Slot::Kind::kInfo;
     slots_.push_back(std::move(s));
-    out->to_frontend.emplace_back(StatusRequest{});
+    to_frontend(StatusRequest{}, out);
     return;
   }
   local_error(unknown_command(args), out);
@@ -292,25 +307,19 @@ void RespSession::run_set(std::vector<std::string>& args, Output* out) {
 void RespSession::run_auth(std::vector<std::string>& args, Output* out) {
   if (args.size() < 2) return local_error(arity_error("auth"), out);
   if (args.size() > 3) return local_error("ERR syntax error", out);
-  if (!options_.auth_required) {
+  if (options_.secret.empty()) {
     return local_error(
         "ERR AUTH <password> called without any password configured for the default user. "
         "Are you sure your configuration is correct?",
         out);
   }
-  // Redis's only user is "default"; the password is the cluster token.
+  // Redis's only user is "default"; the password is the cluster secret. As in Redis, a
+  // wrong password leaves the connection open (and a later good AUTH still works).
   if (args.size() == 3 && args[1] != "default") return local_error(kWrongPass, out);
-  std::string& password = args.back();
-  if (hello_sent_) {
-    if (password == token_) return local_simple("OK", out);
-    return local_error(kWrongPass, out);
-  }
-  // The frontend checks the token: Welcome answers +OK, a refusal WRONGPASS (and the
-  // frontend closes the connection, as it does for a native client).
-  Slot s;
-  s.kind = Slot::Kind::kAuth;
-  slots_.push_back(std::move(s));
-  send_hello(std::move(password), out);
+  if (!secrets_equal(args.back(), options_.secret)) return local_error(kWrongPass, out);
+  authenticated_ = true;
+  maybe_send_hello(out);
+  local_simple("OK", out);
 }
 
 void RespSession::run_config(const std::vector<std::string>& args, Output* out) {
@@ -402,15 +411,19 @@ void RespSession::send_request(Op op, std::string key, std::string value, Output
   Request req{s.seq, op, std::move(key), std::move(value), done_below()};
   ++next_seq_;
   slots_.push_back(std::move(s));
-  out->to_frontend.emplace_back(std::move(req));
+  to_frontend(std::move(req), out);
 }
 
 void RespSession::on_message(const Message& msg, Output* out) {
   if (closing_ && slots_.empty()) return;
   if (const auto* r = std::get_if<Response>(&msg)) {
     on_response(*r, out);
-  } else if (std::holds_alternative<Welcome>(msg)) {
-    answer_first(Slot::Kind::kAuth, "+OK\r\n", out);
+  } else if (const auto* c = std::get_if<Challenge>(&msg)) {
+    if (!have_nonce_) {
+      have_nonce_ = true;
+      nonce_ = c->nonce;
+      maybe_send_hello(out);
+    }
   } else if (const auto* s = std::get_if<StatusReply>(&msg)) {
     std::string reply;
     append_bulk(&reply, info_text(s->body));
@@ -462,9 +475,10 @@ void RespSession::on_error(const Error& e, Output* out) {
   // The frontend refused the session and is closing the connection: what is ready goes
   // out, then the refusal; nothing pending will be answered any more.
   flush(out);
-  const bool auth = !slots_.empty() && slots_.front().kind == Slot::Kind::kAuth;
-  if (auth && e.code == "bad_token") {
+  if (e.code == "auth_failed") {
     append_error(&out->reply, kWrongPass);
+  } else if (e.code == "protected_mode") {
+    append_error(&out->reply, "DENIED " + e.message);
   } else {
     append_error(&out->reply, "ERR " + e.message);
   }

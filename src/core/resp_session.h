@@ -23,8 +23,9 @@ namespace kvs {
 
 struct RespOptions {
   RespLimits limits;
-  // The cluster has a token: only AUTH (carrying it) and QUIT are served before it.
-  bool auth_required = false;
+  // The cluster secret. Set: only AUTH (carrying it) and QUIT are served before a
+  // successful AUTH, which this session checks itself (in constant time).
+  std::string secret;
   // Commands whose replies are still owed. At this many the session parses no further
   // (wants_input() turns false) until replies go out, which bounds what one pipelining
   // connection can queue in the frontend.
@@ -45,13 +46,14 @@ class RespSession {
   // The session id presented in the Hello ("redis#N").
   const std::string& client_id() const { return client_id_; }
 
-  // The connection is accepted (after the frontend's on_accepted): sends the Hello
-  // unless AUTH must come first.
+  // The connection is accepted (after the frontend's on_accepted). The Hello goes out
+  // once the frontend's Challenge has arrived and, with a secret, AUTH succeeded; the
+  // session computes its proof from the secret as any client would.
   void start(Output* out);
   // Bytes from the client.
   void on_bytes(std::string_view bytes, Output* out);
-  // A message the frontend sent to this connection (Welcome, Response, StatusReply,
-  // Error).
+  // A message the frontend sent to this connection (Challenge, Welcome, Response,
+  // StatusReply, Error).
   void on_message(const Message& msg, Output* out);
 
   // False while max_pending replies are owed or once the connection is ending: the
@@ -61,7 +63,7 @@ class RespSession {
  private:
   // One command's reply, in command order.
   struct Slot {
-    enum class Kind { kLocal, kGet, kSet, kInfo, kAuth } kind = Kind::kLocal;
+    enum class Kind { kLocal, kGet, kSet, kInfo } kind = Kind::kLocal;
     std::uint64_t seq = 0;  // kGet/kSet: the Request's seq
     bool ready = false;
     bool close_after = false;
@@ -77,10 +79,12 @@ class RespSession {
   void run_client(const std::vector<std::string>& args, Output* out);
   void run_select(const std::vector<std::string>& args, Output* out);
   void send_request(Op op, std::string key, std::string value, Output* out);
-  void send_hello(std::string token, Output* out);
+  // Sends the Hello (and what waited for it) once the nonce is known and AUTH is done.
+  void maybe_send_hello(Output* out);
+  void to_frontend(Message m, Output* out);
   void on_response(const Response& r, Output* out);
   void on_error(const Error& e, Output* out);
-  // Fills the first unanswered slot of `kind` (kInfo, kAuth).
+  // Fills the first unanswered slot of `kind` (kInfo).
   void answer_first(Slot::Kind kind, std::string reply, Output* out);
 
   // A reply made here: written at once when no reply is owed before it, else queued.
@@ -99,9 +103,12 @@ class RespSession {
   std::deque<Slot> slots_;
   std::uint64_t next_seq_ = 1;
   bool hello_sent_ = false;
-  bool closing_ = false;  // QUIT, protocol error or a refusal: nothing more is parsed
-  std::string token_;     // what the Hello presented
-  std::string name_;      // CLIENT SETNAME
+  bool authenticated_ = false;  // AUTH succeeded (or no secret is set)
+  bool have_nonce_ = false;
+  std::string nonce_;          // the frontend's challenge
+  std::vector<Message> held_;  // for the frontend, waiting for the Hello to go first
+  bool closing_ = false;       // QUIT, protocol error or a refusal: nothing more is parsed
+  std::string name_;           // CLIENT SETNAME
 };
 
 }  // namespace kvs

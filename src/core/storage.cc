@@ -17,11 +17,13 @@ std::string ms(Nanos n) {
 
 }  // namespace
 
-StorageNode::StorageNode(StorageConfig config, Replica recovered, std::uint64_t log_bytes)
+StorageNode::StorageNode(StorageConfig config, Replica recovered, std::uint64_t log_bytes,
+                         const SeedKey& seed)
     : config_(std::move(config)),
       replica_(std::move(recovered)),
       log_bytes_(log_bytes),
-      backoff_max_(std::max(kInitialBackoff, seconds_to_nanos(config_.reconnect_max))) {}
+      backoff_max_(std::max(kInitialBackoff, seconds_to_nanos(config_.reconnect_max))),
+      nonces_(seed) {}
 
 // ---- the frontend link -----------------------------------------------------
 
@@ -30,6 +32,15 @@ void StorageNode::on_start(Nanos /*now*/) {
                                    " recovered: " + std::to_string(replica_.key_count()) +
                                    " keys, complete lsn " + std::to_string(replica_.complete()) +
                                    ", log " + std::to_string(log_bytes_) + " bytes");
+  if (config_.secret.empty() && !config_.insecure_no_secret) {
+    outbox_.log(LogLevel::kInfo,
+                "protected mode: no cluster secret is set, so the probe port accepts loopback "
+                "connections only");
+  } else if (config_.secret.empty()) {
+    outbox_.log(LogLevel::kWarn,
+                "WARNING: no cluster secret and --insecure-no-secret: the probe port accepts "
+                "unauthenticated connections from any address");
+  }
   outbox_.log(LogLevel::kInfo, "connecting to frontend " + config_.frontend);
   connect();
 }
@@ -46,14 +57,31 @@ void StorageNode::connect() {
 void StorageNode::on_connected(ConnId conn, Nanos /*now*/) {
   if (stopped_ || conn != frontend_) return;
   frontend_connected_ = true;
-  frontend_up_ = true;
   state_ = State::kJoining;
+  // The frontend speaks first: a challenge, answered in handle_frontend_challenge.
+}
+
+void StorageNode::handle_frontend_challenge(ConnId conn, Message msg) {
+  if (auto* e = std::get_if<Error>(&msg)) {
+    outbox_.log(LogLevel::kError, "frontend refused this node: " + e->code + ": " + e->message);
+    closing_.insert(conn);
+    outbox_.push(Close{conn});
+    return;
+  }
+  const auto* ch = std::get_if<Challenge>(&msg);
+  if (ch == nullptr) {
+    return refuse(conn, "expected_challenge",
+                  "expected challenge first, got '" + std::string(type_name(msg)) + "'");
+  }
+  frontend_up_ = true;
   // Join with what is durable: pending writes may still be lost if we crash, and the
   // frontend resends every write above this point anyway.
   outbox_.log(LogLevel::kInfo,
               "connected to frontend " + config_.frontend +
                   ", joining with complete=" + std::to_string(replica_.complete()));
-  outbox_.send(conn, Hello{"storage", kProtocolVersion, config_.id, config_.token});
+  const std::string proof =
+      config_.secret.empty() ? "" : auth_proof(config_.secret, ch->nonce, "storage", config_.id);
+  outbox_.send(conn, Hello{"storage", kProtocolVersion, config_.id, proof});
   outbox_.send(conn, Join{replica_.complete()});
 }
 
@@ -97,6 +125,8 @@ void StorageNode::on_message(ConnId conn, Message msg, Nanos /*now*/) {
   if (stopped_ || closing_.count(conn)) return;
   if (conn == frontend_ && frontend_up_) {
     handle_frontend(conn, std::move(msg));
+  } else if (conn == frontend_ && frontend_connected_) {
+    handle_frontend_challenge(conn, std::move(msg));
   } else if (probes_.count(conn)) {
     handle_probe(conn, std::move(msg));
   }
@@ -157,17 +187,28 @@ void StorageNode::handle_join_state(const JoinState& js) {
 
 // ---- probe links -------------------------------------------------------------
 
-void StorageNode::on_accepted(ConnId conn, Listener listener, Nanos /*now*/) {
+void StorageNode::on_accepted(ConnId conn, Listener listener, const PeerAddress& peer,
+                              Nanos /*now*/) {
   if (stopped_) return;
   if (listener != Listener::kProbe) {
     refuse(conn, "unexpected", "a storage node accepts probe connections only");
     return;
   }
-  probes_[conn] = false;
+  if (config_.secret.empty() && !config_.insecure_no_secret && !peer.loopback) {
+    refuse(conn, "protected_mode",
+           "kvs storage node is in protected mode: no cluster secret is set, so its probe port "
+           "accepts loopback connections only (refused " +
+               peer.address + ")");
+    return;
+  }
+  Probe& p = probes_[conn];
+  p.nonce = nonces_.next();
+  outbox_.send(conn, Challenge{p.nonce});
 }
 
 void StorageNode::handle_probe(ConnId conn, Message msg) {
-  bool& greeted = probes_[conn];
+  Probe& probe = probes_[conn];
+  bool& greeted = probe.greeted;
   if (!greeted) {
     const auto* h = std::get_if<Hello>(&msg);
     if (h == nullptr) {
@@ -179,8 +220,10 @@ void StorageNode::handle_probe(ConnId conn, Message msg) {
       refuse(conn, "bad_hello",
              "protocol version " + std::to_string(h->version) +
                  " not supported (this node speaks " + std::to_string(kProtocolVersion) + ")");
-    } else if (h->token != config_.token) {
-      refuse(conn, "bad_hello", "wrong cluster token");
+    } else if (!config_.secret.empty() &&
+               !proof_matches(config_.secret, probe.nonce, h->role, h->id, h->proof)) {
+      refuse(conn, "auth_failed",
+             "authentication failed: the hello's proof does not match this cluster's secret");
     } else {
       greeted = true;
       outbox_.send(conn, Welcome{config_.id});

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/auth.h"
 #include "core/config.h"
 #include "core/machine.h"
 #include "core/replica.h"
@@ -19,11 +20,13 @@ namespace kvs {
 
 class StorageNode : public Machine {
  public:
-  // recovered: state read from disk; log_bytes: length of the (truncated) log file.
-  StorageNode(StorageConfig config, Replica recovered, std::uint64_t log_bytes);
+  // recovered: state read from disk; log_bytes: length of the (truncated) log file;
+  // seed: 32 unpredictable bytes from the backend for the probe port's challenges.
+  StorageNode(StorageConfig config, Replica recovered, std::uint64_t log_bytes,
+              const SeedKey& seed);
 
   void on_start(Nanos now) override;
-  void on_accepted(ConnId conn, Listener listener, Nanos now) override;
+  void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos now) override;
   void on_connected(ConnId conn, Nanos now) override;
   void on_closed(ConnId conn, Nanos now) override;
   void on_message(ConnId conn, Message msg, Nanos now) override;
@@ -55,6 +58,7 @@ class StorageNode : public Machine {
   void frontend_lost(Nanos now);
   void send_to_frontend(Message m);
   void handle_frontend(ConnId conn, Message msg);
+  void handle_frontend_challenge(ConnId conn, Message msg);
   void handle_join_state(const JoinState& js);
 
   // Probe links.
@@ -90,12 +94,17 @@ class StorageNode : public Machine {
 
   ConnId frontend_ = 0;              // current outbound connection (opening or open); 0: none
   bool frontend_connected_ = false;  // on_connected seen for frontend_
-  bool frontend_up_ = false;         // connected, Hello and Join sent, not being closed
+  bool frontend_up_ = false;         // challenge answered (Hello and Join sent), not being closed
   ConnId next_conn_ = 1;
   Nanos backoff_ = kInitialBackoff;
 
-  std::map<ConnId, bool> probes_;  // inbound probe connections -> hello accepted
-  std::set<ConnId> closing_;       // refused: ignore until on_closed
+  struct Probe {
+    bool greeted = false;  // hello accepted
+    std::string nonce;     // of the challenge sent on it
+  };
+  NonceSource nonces_;
+  std::map<ConnId, Probe> probes_;  // inbound probe connections
+  std::set<ConnId> closing_;        // refused: ignore until on_closed
 
   Lsn commit_ = 0;  // highest commit watermark heard
   Batch pending_;

@@ -26,6 +26,13 @@ using TimerId = std::uint64_t;
 // Which listening socket accepted an inbound connection.
 enum class Listener { kClients, kStorage, kProbe };
 
-constexpr int kProtocolVersion = 1;
+// Who opened an inbound connection, as the backend saw it (getpeername).
+struct PeerAddress {
+  std::string address;    // "ip:port", for logs
+  bool loopback = false;  // from 127.0.0.0/8 or ::1
+};
+
+// 2: challenge-response authentication (challenge, hello.proof) replaced hello.token.
+constexpr int kProtocolVersion = 2;
 
 }  // namespace kvs

@@ -91,7 +91,7 @@ std::optional<int> parse_options(int argc, const char* const* argv, BenchOptions
   // clang-format off
   options.add_options("Target")
     ("frontend", "the frontend's client address (default: " + d.frontend + ")", text(), "IP:PORT")
-    ("token", "cluster token, if the frontend requires one (default: none)", text(), "TEXT")
+    ("secret", "cluster secret, if the frontend has one (default: none)", text(), "TEXT")
     ("request-timeout", "seconds before an unanswered operation fails as a timeout (default: 10)",
      text(), "SECONDS");
   options.add_options("Load")
@@ -201,7 +201,7 @@ std::optional<int> parse_options(int argc, const char* const* argv, BenchOptions
   if (!split_address(o.frontend, &ip, &port) || port == 0) {
     return bad("--frontend: \"" + o.frontend + "\" is not IP:PORT (e.g. 127.0.0.1:8000)");
   }
-  if (r.count("token")) o.token = r["token"].as<std::string>();
+  if (r.count("secret")) o.secret = r["secret"].as<std::string>();
   if (r.count("history")) o.history = r["history"].as<std::string>();
   if (r.count("id-prefix")) o.id_prefix = r["id-prefix"].as<std::string>();
   if (o.id_prefix.empty()) return bad("--id-prefix: must not be empty");

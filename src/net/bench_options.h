@@ -25,7 +25,7 @@ struct BenchOptions {
   bool allow_errors = false;
   std::string history;
   std::uint64_t seed = 1;
-  std::string token;
+  std::string secret;
   double request_timeout = 10.0;
   std::string id_prefix = "bench";
 };

@@ -177,7 +177,7 @@ class Bench {
   std::uint64_t delivered_at_last_progress_ = 0;
   Nanos last_progress_ = 0;
   int warnings_ = 0;
-  std::string refused_;  // the frontend refused a session's hello (e.g. a wrong token)
+  std::string refused_;  // the frontend refused a session's hello (e.g. a wrong secret)
   int signals_seen_ = 0;
   Results results_;
 };
@@ -204,7 +204,7 @@ bool Bench::start_sessions(std::string* error) {
     ClientConfig config;
     config.id = s->name;
     config.frontend = o_.frontend;
-    config.token = o_.token;
+    config.secret = o_.secret;
     config.request_timeout = o_.request_timeout;
     s->machine = std::make_unique<ClientSession>(config, new_incarnation(rd));
     net::RuntimeOptions options;
@@ -223,7 +223,7 @@ bool Bench::start_sessions(std::string* error) {
 
 bool Bench::check_frontend(std::string* error) {
   // Session 0's status request goes out right behind its hello: an answer proves the
-  // frontend accepts our sessions (token included) before any load starts.
+  // frontend accepts our sessions (secret included) before any load starts.
   Session& s = *sessions_.front();
   s.machine->request_status(net::Runtime::now());
   s.runtime->drain();
@@ -348,7 +348,7 @@ void Bench::on_effect(Session& s, const Effect& e) {
     on_deliver(s, *d);
   } else if (const auto* line = std::get_if<LogLine>(&e)) {
     if (line->level < LogLevel::kWarn) return;
-    // The session's words for a refused hello (wrong token, unknown protocol version).
+    // The session's words for a refused hello (wrong secret, unknown protocol version).
     if (line->text.find(" refused: ") != std::string::npos && refused_.empty()) {
       refused_ = s.name + ": " + line->text;
     }

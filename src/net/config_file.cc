@@ -34,7 +34,8 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
     {"resp_listen", &FrontendConfig::resp_listen,
      "IP:PORT to accept Redis clients on (RESP2: redis-cli, redis-benchmark, client "
      "libraries; GET, SET, PING, ...); each connection is a client session with the same "
-     "guarantees as ./client. With a token, clients must send AUTH <token> first. "
+     "guarantees as ./client. With a secret, clients must send AUTH <secret> first "
+     "(redis-cli -a SECRET). "
      "Port 0: a free port, printed at startup",
      "empty: off"},
     {"storage_timeout", &FrontendConfig::storage_timeout,
@@ -43,8 +44,18 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
     {"unavailable_timeout", &FrontendConfig::unavailable_timeout,
      "seconds a request waits while no storage node is a member, before it is "
      "answered 'unavailable'"},
-    {"token", &FrontendConfig::token,
-     "cluster token that every client and storage node must present (empty: none)"},
+    {"secret", &FrontendConfig::secret,
+     "cluster secret: every client, storage node and Redis client (AUTH) must prove it knows "
+     "it; it never crosses the network (challenge-response with HMAC-SHA256). Prefer "
+     "--secret-file: a flag is visible to other local users in the process list. Empty: "
+     "no secret, and the frontend is in protected mode (loopback connections only)"},
+    {"secret_file", &FrontendConfig::secret_file,
+     "file whose first line is the cluster secret (instead of --secret)"},
+    {"insecure_no_secret", &FrontendConfig::insecure_no_secret,
+     "with no secret, listen on non-loopback addresses and accept unauthenticated "
+     "connections from anywhere (otherwise the frontend refuses to start on such an address "
+     "and refuses non-loopback peers). Anyone who can connect can then read and write "
+     "every key"},
     {"max_key_bytes", &FrontendConfig::max_key_bytes, "largest key accepted, in bytes"},
     {"max_value_bytes", &FrontendConfig::max_value_bytes, "largest value accepted, in bytes"},
     {"max_frame_bytes", &FrontendConfig::max_frame_bytes,
@@ -71,7 +82,15 @@ const FieldFlag<StorageConfig> kStorageFlags[] = {
      "directory of the write-ahead log and the snapshot; created (mode 0700) if missing",
      "./data/<id>"},
     {"frontend", &StorageConfig::frontend, "the frontend's storage port, IP:PORT"},
-    {"token", &StorageConfig::token, "cluster token presented to the frontend (empty: none)"},
+    {"secret", &StorageConfig::secret,
+     "cluster secret, proven to the frontend and required from probes (HMAC challenge-"
+     "response; it never crosses the network). Prefer --secret-file. Empty: none, and the "
+     "probe port accepts loopback connections only"},
+    {"secret_file", &StorageConfig::secret_file,
+     "file whose first line is the cluster secret (instead of --secret)"},
+    {"insecure_no_secret", &StorageConfig::insecure_no_secret,
+     "with no secret, let the probe port listen on a non-loopback address and accept "
+     "unauthenticated probes from anywhere"},
     {"snapshot_bytes", &StorageConfig::snapshot_bytes,
      "compact when the log passes this many bytes: write a snapshot, then empty the log"},
     {"max_frame_bytes", &StorageConfig::max_frame_bytes,
@@ -86,7 +105,11 @@ const FieldFlag<ClientConfig> kClientFlags[] = {
     {"id", &ClientConfig::id,
      "session id (required): operations of one id take effect in issue order", "none"},
     {"frontend", &ClientConfig::frontend, "the frontend's client port, IP:PORT"},
-    {"token", &ClientConfig::token, "cluster token presented to the frontend (empty: none)"},
+    {"secret", &ClientConfig::secret,
+     "cluster secret, proven to the frontend (HMAC challenge-response; it never crosses the "
+     "network). Prefer --secret-file. Empty: none"},
+    {"secret_file", &ClientConfig::secret_file,
+     "file whose first line is the cluster secret (instead of --secret)"},
     {"request_timeout", &ClientConfig::request_timeout,
      "seconds before an unanswered operation fails"},
     {"reconnect_max", &ClientConfig::reconnect_max,
@@ -187,6 +210,8 @@ void add_flag(cxxopts::Options& options, const FieldFlag<C>& f, const C& default
             arg = "IP:PORT";
           } else if (std::string_view(f.field) == "data_dir") {
             arg = "DIR";
+          } else if (std::string_view(f.field) == "secret_file") {
+            arg = "PATH";
           } else if (std::string_view(f.field) == "history") {
             arg = "FILE";
           }
@@ -297,6 +322,14 @@ std::optional<int> load(const Program<C>& program, int argc, const char* const* 
   }
   if (extra.take && !extra.take(result, &error)) return bad_command_line(error);
   if (program.finish != nullptr) program.finish(&c);
+  if (!c.secret_file.empty()) {
+    if (!c.secret.empty()) {
+      return config_error("secret_file: set either secret or secret_file, not both");
+    }
+    if (!read_secret_file(c.secret_file, &c.secret, &error)) {
+      return config_error("secret_file: " + error);
+    }
+  }
   if (!validate(c, &error)) return config_error(error);
   *config = std::move(c);
   return std::nullopt;
@@ -321,6 +354,27 @@ std::optional<json> read_config_document(const std::string& path, bool user_give
   std::optional<json> doc = parse_config_text(text.str(), error);
   if (!doc) *error = path + ": " + *error;
   return doc;
+}
+
+bool read_secret_file(const std::string& path, std::string* secret, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  std::string line;
+  std::getline(in, line);
+  if (in.bad()) {
+    *error = path + ": cannot read: " + std::strerror(errno);
+    return false;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
+    *error = path + ": the first line is empty; it must hold the cluster secret";
+    return false;
+  }
+  *secret = std::move(line);
+  return true;
 }
 
 std::optional<int> load_frontend_config(int argc, const char* const* argv, FrontendConfig* config,

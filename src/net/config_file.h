@@ -21,6 +21,11 @@ namespace kvs::net {
 std::optional<nlohmann::json> read_config_document(const std::string& path, bool user_given,
                                                    std::string* error);
 
+// The cluster secret from a secret file: its first line, without the line end (a
+// trailing "\r" too). Errors look like "PATH: cannot open: ..." or "PATH: the first
+// line is empty ...".
+bool read_secret_file(const std::string& path, std::string* secret, std::string* error);
+
 // What a program adds to the standard command line (e.g. the client's operations).
 struct ExtraOptions {
   // Adds options to the parser; called before parsing.
@@ -35,7 +40,8 @@ struct ExtraOptions {
 // Parses argv into *config. Returns nullopt when the program should go on; otherwise
 // the status to exit with after a message was printed: 0 after --help, 2 for a bad
 // flag (unknown, malformed value, unexpected argument) or a config error, printed as
-// "NAME: config error: FIELD: REASON".
+// "NAME: config error: FIELD: REASON". A secret_file is read into secret here
+// (setting both is an error).
 std::optional<int> load_frontend_config(int argc, const char* const* argv, FrontendConfig* config,
                                         const ExtraOptions& extra = {});
 // For storage, an empty data_dir becomes "./data/<id>".

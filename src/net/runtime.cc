@@ -5,6 +5,7 @@
 #include <csignal>
 #include <utility>
 
+#include "core/auth.h"
 #include "core/config.h"
 #include "core/framing.h"
 #include "net/disk.h"
@@ -39,6 +40,27 @@ bool resolve(const std::string& address, sockaddr_in* addr, std::string* error) 
     return false;
   }
   return true;
+}
+
+// Who is on the other end of an accepted socket; an unknown peer is not loopback.
+PeerAddress peer_of(const uv_tcp_t* handle) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(handle, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {"?", false};
+  char ip[64] = {};
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    uv_ip4_name(a, ip, sizeof ip);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    uv_ip6_name(a, ip, sizeof ip);
+    port = ntohs(a->sin6_port);
+  } else {
+    return {"?", false};
+  }
+  return {std::string(ip) + ":" + std::to_string(port), is_loopback_ip(ip)};
 }
 
 }  // namespace
@@ -319,7 +341,8 @@ void Runtime::on_new_connection(uv_stream_t* server, int status) {
   self->conns_[id] = conn;
   conn->start_reading();  // reads arrive from the loop, after on_accepted below
   Listener which = ls->which;
-  self->feed([self, id, which] { self->machine_->on_accepted(id, which, now()); });
+  PeerAddress peer = peer_of(reinterpret_cast<const uv_tcp_t*>(conn->handle()));
+  self->feed([self, id, which, peer] { self->machine_->on_accepted(id, which, peer, now()); });
   conn->start_session();  // a Redis client's session begins once the machine knows the conn
 }
 

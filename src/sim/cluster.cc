@@ -44,6 +44,7 @@ Cluster::Cluster(EventQueue* queue, Trace* trace, std::uint64_t seed, ClusterCon
     : q_(queue),
       trace_(trace),
       config_(std::move(config)),
+      seed_(seed),
       bitflip_rng_(Prng::stream(seed, "bitflip")) {
   net_ = std::make_unique<SimNetwork>(q_, Prng::stream(seed, "network"), config_.net, this, trace_);
   net_->listen(kClientAddress, frontend_proc(), Listener::kClients);
@@ -89,6 +90,16 @@ void Cluster::input(ProcId p, F&& f) {
   if (m == nullptr) return;
   f(*m);
   run_effects(p);
+}
+
+SeedKey Cluster::seed_key(const std::string& name) const {
+  Prng r = Prng::stream(seed_, "seed-key/" + name);
+  SeedKey key{};
+  for (std::size_t i = 0; i < key.size(); i += 8) {
+    std::uint64_t v = r.next();
+    for (std::size_t k = 0; k < 8; ++k) key[i + k] = static_cast<std::uint8_t>(v >> (8 * k));
+  }
+  return key;
 }
 
 void Cluster::fail(std::string check, std::string text) {
@@ -189,7 +200,7 @@ void Cluster::set_timer(ProcId p, TimerId id, Nanos at) {
 // ---- frontend ------------------------------------------------------------------
 
 void Cluster::start_frontend() {
-  frontend_ = std::make_unique<Frontend>(config_.frontend);
+  frontend_ = std::make_unique<Frontend>(config_.frontend, seed_key("frontend"));
   trace_->event(q_->now(), frontend_proc(), "start", "");
   input(frontend_proc(), [&](Machine& m) { m.on_start(q_->now()); });
 }
@@ -215,7 +226,9 @@ void Cluster::start_node(int i) {
                     " torn_cut=" + std::to_string(boot.torn_bytes_cut));
   n.acked = 0;
   n.disk_failed = false;
-  n.machine = std::make_unique<StorageNode>(std::move(c), std::move(boot.replica), boot.log_bytes);
+  const SeedKey key = seed_key(c.id + "/" + std::to_string(n.incarnation));
+  n.machine =
+      std::make_unique<StorageNode>(std::move(c), std::move(boot.replica), boot.log_bytes, key);
   input(node_proc(i), [&](Machine& m) { m.on_start(q_->now()); });
 }
 
@@ -322,7 +335,12 @@ bool Cluster::net_up(ProcId p) const {
 }
 
 void Cluster::net_accepted(ProcId p, ConnId conn, Listener listener) {
-  input(p, [&](Machine& m) { m.on_accepted(conn, listener, q_->now()); });
+  // Without a secret the simulated peers count as loopback (one host, protected mode
+  // lets them in); with one they come from the network, so the proofs carry the run.
+  const bool loopback = config_.frontend.secret.empty();
+  const PeerAddress peer{
+      loopback ? "127.0.0.1:1" : "10.0.0." + std::to_string(2 + conn % 200) + ":1", loopback};
+  input(p, [&](Machine& m) { m.on_accepted(conn, listener, peer, q_->now()); });
 }
 
 void Cluster::net_connected(ProcId p, ConnId conn) {

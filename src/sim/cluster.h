@@ -130,11 +130,14 @@ class Cluster : public NetHandler {
   void disk_done(int node, std::uint64_t token, const DiskResult& r);
   void stop_node(int i, const std::string& reason);
   void fail(std::string check, std::string text);
+  // The machines' random input: 32 bytes of the named PRNG stream of this run's seed.
+  SeedKey seed_key(const std::string& name) const;
   void check_once(const Entry& e);
 
   EventQueue* q_;
   Trace* trace_;
   ClusterConfig config_;
+  std::uint64_t seed_;
   Prng bitflip_rng_;
   std::unique_ptr<SimNetwork> net_;
   std::unique_ptr<Frontend> frontend_;

@@ -72,6 +72,16 @@ Scenario draw_scenario(std::uint64_t seed) {
   c.disk.sync_max = r.pick(kSyncMax);
   c.disk.slow_ppm = r.pick(kTail);
   c.stop_torn_ppm = 500'000;
+  {
+    // Half the seeds run with a cluster secret (every hello then carries an HMAC proof
+    // and peers are not loopback). Its own stream: the draws above and below stay as
+    // they were.
+    Prng a = Prng::stream(seed, "auth");
+    if (a.chance(kMillion / 2)) {
+      const std::string secret = "sim-secret-" + std::to_string(a.next());
+      c.frontend.secret = c.storage.secret = c.client.secret = secret;
+    }
+  }
 
   WorkloadParams& w = s.workload;
   static const int kKeys[] = {1, 2, 3, 5, 8, 16, 32, 64};
@@ -116,7 +126,7 @@ std::string Scenario::describe() const {
          " keys=" + std::to_string(workload.keys) + " put=" + percent(workload.put_ppm) +
          " out=" + std::to_string(workload.max_outstanding) +
          " st=" + ms_text(seconds_to_nanos(cluster.frontend.storage_timeout)) +
-         " faults=" + faults.describe();
+         (cluster.frontend.secret.empty() ? "" : " secret") + " faults=" + faults.describe();
 }
 
 // ---- results ----------------------------------------------------------------------

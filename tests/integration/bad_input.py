@@ -20,8 +20,8 @@ def frame(obj_or_bytes):
     return struct.pack(">I", len(body)) + body
 
 
-def hello(r=role, version=1):
-    return frame({"type": "hello", "role": r, "version": version, "id": "bad-input-test", "token": ""})
+def hello(r=role, version=2):
+    return frame({"type": "hello", "role": r, "version": version, "id": "bad-input-test", "proof": ""})
 
 
 def closed_by_server(payload, expect_error=True):
@@ -64,7 +64,7 @@ case("message before hello", frame({"type": "ping", "commit": 1}))
 case("wrong role in hello", hello("definitely-not-a-role"))
 case("wrong protocol version", hello(version=99))
 case("invalid UTF-8 in a string",
-     frame(b'{"type":"hello","role":"\xff\xfe","version":1,"id":"x","token":""}'))
+     frame(b'{"type":"hello","role":"\xff\xfe","version":2,"id":"x","proof":""}'))
 case("zero-length frame", struct.pack(">I", 0))
 # A truncated frame followed by the client going away must not disturb the server.
 s = socket.create_connection((host, int(port)))

@@ -5,6 +5,7 @@
 # Ports are chosen by the OS (port 0); each program prints the address it bound.
 
 declare -A KVS_PID=()      # name -> pid
+KVS_AUTH=()                # flags giving the cluster secret to storage nodes and clients
 declare -A KVS_PROBE=()    # storage name -> its probe address
 declare -A KVS_NETNS=()    # process name (frontend, s1, ...) -> network namespace to run in
 declare -A KVS_FRONTEND_AT=()  # storage name -> frontend address it dials, if not the default
@@ -49,7 +50,8 @@ start_storage() {  # NAME [extra flags...]
   local log=$WORK/$name.log
   echo "---- start $(date +%H:%M:%S.%3N)" >>"$log"
   $(_netns_prefix "$name") "$BIN/storage" --id "$name" --listen "${KVS_STORAGE_LISTEN[$name]:-127.0.0.1:0}" \
-    --data-dir "$WORK/data/$name" --frontend "${KVS_FRONTEND_AT[$name]:-$KVS_STORAGE_ADDR}" "$@" >>"$log" 2>&1 &
+    --data-dir "$WORK/data/$name" --frontend "${KVS_FRONTEND_AT[$name]:-$KVS_STORAGE_ADDR}" \
+    "${KVS_AUTH[@]}" "$@" >>"$log" 2>&1 &
   KVS_PID[$name]=$!
 }
 
@@ -79,7 +81,7 @@ stop_all() {
 
 kvs_client() {  # ID [args...]: the client program against this cluster
   local id=$1; shift
-  $(_netns_prefix frontend) "$BIN/client" --id "$id" --frontend "$KVS_CLIENT_ADDR" "$@"
+  $(_netns_prefix frontend) "$BIN/client" --id "$id" --frontend "$KVS_CLIENT_ADDR" "${KVS_AUTH[@]}" "$@"
 }
 
 # The frontend's status as JSON (via the client program).

@@ -2,7 +2,7 @@
 # Redis clients on the frontend's RESP port: real redis-cli and redis-benchmark (Debian's
 # redis-tools) against three storage nodes; read-your-writes across a Redis client and the
 # native client; inline commands, pipelining order and protocol errors over a raw socket;
-# AUTH with a cluster token; unavailable with no storage node.
+# AUTH with a cluster secret; unavailable with no storage node.
 source "$(dirname "$0")/lib.sh" "$1"
 
 if ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then
@@ -96,16 +96,16 @@ check "GET with no storage node: UNAVAILABLE" \
   bash -c "[[ \"\$(timeout 20 redis-cli -p $RESP_PORT get color)\" == 'UNAVAILABLE no storage node available'* ]]"
 stop frontend
 
-# A cluster token: AUTH carries it and the frontend checks it.
+# A cluster secret: AUTH carries it and the frontend process checks it.
 "$BIN/frontend" --client-listen 127.0.0.1:0 --storage-listen 127.0.0.1:0 \
-  --resp-listen 127.0.0.1:0 --token s3cret >"$WORK/frontend-token.log" 2>&1 &
+  --resp-listen 127.0.0.1:0 --secret s3cret >"$WORK/frontend-token.log" 2>&1 &
 KVS_PID[frontend-token]=$!
-must "the frontend with a token listens" \
+must "the frontend with a secret listens" \
   wait_for "redis port" 10 grep -q "redis clients on" "$WORK/frontend-token.log"
 RESP_PORT=$(_grep_addr "$WORK/frontend-token.log" "redis clients on" | cut -d: -f2)
 check "without AUTH: NOAUTH" is "$(rcli ping)" "(error) NOAUTH Authentication required."
-check "AUTH with the token: PONG" is "$(rcli -a s3cret --no-auth-warning ping)" "PONG"
-check "AUTH with a wrong token: WRONGPASS" \
+check "AUTH with the secret: PONG" is "$(rcli -a s3cret --no-auth-warning ping)" "PONG"
+check "AUTH with a wrong secret: WRONGPASS" \
   bash -c "timeout 20 redis-cli -p $RESP_PORT -a guess --no-auth-warning ping 2>&1 | grep -q WRONGPASS"
 
 "$BIN/frontend" --resp-listen nonsense >"$WORK/bad.txt" 2>&1; rc=$?

@@ -263,10 +263,10 @@ const std::vector<std::string> kInvalidUtf8 = {
 // clang-format on
 
 const std::vector<std::string> kFieldNames = {
-    "type",      "role",    "version", "id",         "token",  "code",   "message",  "seq",
-    "op",        "key",     "value",   "done_below", "status", "detail", "complete", "state",
-    "entry",     "commit",  "lsn",     "req",        "found",  "at",     "after",    "cursor",
-    "max_bytes", "entries", "done",    "upto",       "body"};
+    "type",   "role",      "version", "id",    "proof",      "nonce",  "code",   "message",
+    "seq",    "op",        "key",     "value", "done_below", "status", "detail", "complete",
+    "state",  "entry",     "commit",  "lsn",   "req",        "found",  "at",     "after",
+    "cursor", "max_bytes", "entries", "done",  "upto",       "body"};
 
 // JSON-ish text: tokens of the protocol's JSON in any order.
 rc::Gen<std::string> token_soup() {

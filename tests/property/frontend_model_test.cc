@@ -131,7 +131,7 @@ struct Client {
 
 class Harness {
  public:
-  Harness() : fe_(config()) {
+  Harness() : fe_(config(), SeedKey{4, 2}) {
     fe_.on_start(now_);
     for (int i = 0; i < kPeers; ++i) peers_[i].id = "s" + std::to_string(i);
     for (int i = 0; i < kClients; ++i) {
@@ -275,7 +275,7 @@ class Harness {
   void connect_client(int i) {
     Client& c = clients_[i];
     c.conn = next_conn_++;
-    fe_.on_accepted(c.conn, Listener::kClients, now_);
+    fe_.on_accepted(c.conn, Listener::kClients, PeerAddress{"127.0.0.1:1", true}, now_);
     fe_.on_message(c.conn, Hello{"client", kProtocolVersion, c.id, ""}, now_);
   }
 
@@ -351,7 +351,7 @@ class Harness {
   void connect_peer(Peer& p) {
     p.conn = next_conn_++;
     p.member = false;
-    fe_.on_accepted(p.conn, Listener::kStorage, now_);
+    fe_.on_accepted(p.conn, Listener::kStorage, PeerAddress{"127.0.0.1:1", true}, now_);
     fe_.on_message(p.conn, Hello{"storage", kProtocolVersion, p.id, ""}, now_);
     fe_.on_message(p.conn, Join{p.durable.complete()}, now_);
   }

@@ -91,6 +91,13 @@ inline rc::Gen<std::string> utf8_string(int max_chars = 40) {
   return rc::gen::weightedOneOf<std::string>({{1, rc::gen::just(std::string())}, {7, text}});
 }
 
+// Hex text as nonces and proofs are: 64 lowercase hex digits, or any run of them.
+inline rc::Gen<std::string> hex_string() {
+  auto digit = rc::gen::elementOf(std::string("0123456789abcdef"));
+  return rc::gen::weightedOneOf<std::string>({{3, rc::gen::container<std::string>(64, digit)},
+                                              {1, rc::gen::container<std::string>(digit)}});
+}
+
 // Any uint64, often one of the edges.
 inline rc::Gen<std::uint64_t> u64() {
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
@@ -187,7 +194,18 @@ struct Arbitrary<kvs::Hello> {
                                    {{1, gen::element<std::string>("client", "storage", "probe")},
                                     {1, utf8_string()}})),
         gen::set(&Hello::version, kvs::testgen::any_int()), gen::set(&Hello::id, utf8_string()),
-        gen::set(&Hello::token, utf8_string()));
+        gen::set(&Hello::proof, gen::weightedOneOf<std::string>(
+                                    {{1, kvs::testgen::hex_string()}, {1, utf8_string()}})));
+  }
+};
+
+template <>
+struct Arbitrary<kvs::Challenge> {
+  static Gen<kvs::Challenge> arbitrary() {
+    return gen::build<kvs::Challenge>(
+        gen::set(&kvs::Challenge::nonce,
+                 gen::weightedOneOf<std::string>(
+                     {{3, kvs::testgen::hex_string()}, {1, kvs::testgen::utf8_string()}})));
   }
 };
 
@@ -380,8 +398,10 @@ inline nlohmann::ordered_json protocol_json(const Message& message) {
   J fields = std::visit(
       [&](const auto& m) -> J {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, Hello>) {
-          return {{"role", m.role}, {"version", m.version}, {"id", m.id}, {"token", m.token}};
+        if constexpr (std::is_same_v<T, Challenge>) {
+          return {{"nonce", m.nonce}};
+        } else if constexpr (std::is_same_v<T, Hello>) {
+          return {{"role", m.role}, {"version", m.version}, {"id", m.id}, {"proof", m.proof}};
         } else if constexpr (std::is_same_v<T, Welcome>) {
           return {{"id", m.id}};
         } else if constexpr (std::is_same_v<T, Error>) {

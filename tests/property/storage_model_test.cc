@@ -302,6 +302,7 @@ class Harness {
     require(connecting_ != 0, "no Connect after the reconnect timer");
     conn_ = std::exchange(connecting_, 0);
     node_->on_connected(conn_, tick());
+    to_node_.push_front(Challenge{std::string(64, '0')});  // the frontend speaks first
     settle(m);
     require(state_ != State::kNone, "the node did not join");
   }
@@ -345,7 +346,7 @@ class Harness {
   Nanos tick() { return now_ += kMillisecond; }
 
   void boot(const Model& m, Replica replica, std::uint64_t log_bytes) {
-    node_ = std::make_unique<StorageNode>(config_, std::move(replica), log_bytes);
+    node_ = std::make_unique<StorageNode>(config_, std::move(replica), log_bytes, SeedKey{9});
     connecting_ = 0;
     timer_armed_ = false;
     node_->on_start(tick());

@@ -75,7 +75,9 @@ INSTANTIATE_TEST_SUITE_P(All, PlantedBug, testing::ValuesIn(kExpected),
 
 TEST(Minimize, ShrinksAFailingPlanThatStillFails) {
   RunOptions o;
-  o.seed = 1;
+  // The first seed that catches this bug (it was 1 until the authentication handshake
+  // added a round trip to every connection and so moved every later event).
+  o.seed = 3;
   ASSERT_TRUE(plant_bug("no-retry-dedupe", &o.bugs));
   RunResult failing = run_scenario(o);
   ASSERT_FALSE(failing.ok());

@@ -5,16 +5,19 @@
 
 #include <vector>
 
+#include "core/auth.h"
+
 namespace kvs {
 namespace {
 
 constexpr Nanos kT0 = 1000 * kSecond;  // an arbitrary start, like uv_hrtime()
+const std::string kNonce(64, 'c');     // the fake frontend's challenge
 
 ClientConfig test_config() {
   ClientConfig c;
   c.id = "alice";
   c.frontend = "127.0.0.1:8000";
-  c.token = "tok";
+  c.secret = "tok";
   c.request_timeout = 10.0;
   c.reconnect_max = 2.0;
   return c;
@@ -53,6 +56,7 @@ class ClientTest : public ::testing::Test {
     EXPECT_EQ(connects.size(), 1u);
     ConnId conn = connects.at(0).conn;
     session.on_connected(conn, now);
+    session.on_message(conn, Challenge{kNonce}, now);
     session.on_message(conn, Welcome{"frontend"}, now);
     take();
     return conn;
@@ -62,6 +66,20 @@ class ClientTest : public ::testing::Test {
 
   ClientSession session;
 };
+
+TEST_F(ClientTest, NothingIsSentBeforeTheChallenge) {
+  session.get("k", kT0);
+  session.on_start(kT0);
+  ConnId conn = only<Connect>(take()).at(0).conn;
+  session.on_connected(conn, kT0);
+  EXPECT_TRUE(sends(take()).empty()) << "the frontend speaks first";
+  // Anything but a challenge first is a broken frontend: refused, then reconnect.
+  session.on_message(conn, Welcome{"frontend"}, kT0);
+  auto e = take();
+  ASSERT_EQ(sends(e).size(), 1u);
+  EXPECT_EQ(std::get<Error>(sends(e)[0].msg).code, "expected_challenge");
+  EXPECT_EQ(only<Close>(e).size(), 1u);
+}
 
 TEST_F(ClientTest, StartConnectsToFrontendWithOutboundId) {
   session.on_start(kT0);
@@ -78,13 +96,14 @@ TEST_F(ClientTest, HelloThenPipelinedRequests) {
   session.on_start(kT0);
   ConnId conn = only<Connect>(take()).at(0).conn;
   session.on_connected(conn, kT0);
+  session.on_message(conn, Challenge{kNonce}, kT0);
   auto s = sends(take());
   ASSERT_EQ(s.size(), 3u);
   const auto* hello = std::get_if<Hello>(&s[0].msg);
   ASSERT_NE(hello, nullptr);
   EXPECT_EQ(hello->role, "client");
   EXPECT_EQ(hello->id, "alice");
-  EXPECT_EQ(hello->token, "tok");
+  EXPECT_EQ(hello->proof, auth_proof("tok", kNonce, "client", "alice"));
   EXPECT_EQ(hello->version, kProtocolVersion);
   EXPECT_EQ(std::get<Request>(s[1].msg), (Request{1, Op::kGet, "k", "", 1}));
   EXPECT_EQ(std::get<Request>(s[2].msg), (Request{2, Op::kPut, "k", "v", 1}));
@@ -96,6 +115,7 @@ TEST(ClientSessionTest, IncarnationSeparatesSessionsOfOneId) {
   session.on_start(kT0);
   ConnId conn = only<Connect>(session.outbox().take()).at(0).conn;
   session.on_connected(conn, kT0);
+  session.on_message(conn, Challenge{kNonce}, kT0);
   auto s = sends(session.outbox().take());
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(std::get<Hello>(s[0].msg).id, "alice/7f3a");
@@ -182,6 +202,8 @@ TEST_F(ClientTest, ResendAfterReconnectKeepsSeqsAndDoneBelow) {
   EXPECT_NE(conn2, conn);  // a fresh id per attempt
 
   session.on_connected(conn2, timers[0].at);
+
+  session.on_message(conn2, Challenge{kNonce}, timers[0].at);
   auto s = sends(take());
   ASSERT_FALSE(s.empty());
   EXPECT_TRUE(std::holds_alternative<Hello>(s[0].msg));
@@ -236,6 +258,7 @@ TEST_F(ClientTest, BackoffDoublesAndCapsAndResetsOnWelcome) {
 
   // Accepted by the frontend: the next loss starts again at 50ms.
   session.on_connected(conn, now);
+  session.on_message(conn, Challenge{kNonce}, now);
   session.on_message(conn, Welcome{"frontend"}, now);
   take();
   session.on_closed(conn, now);
@@ -248,6 +271,7 @@ TEST_F(ClientTest, ErrorFromFrontendLogsClosesAndReconnects) {
   session.on_start(kT0);
   ConnId conn = only<Connect>(take()).at(0).conn;
   session.on_connected(conn, kT0);
+  session.on_message(conn, Challenge{kNonce}, kT0);
   take();
   session.on_message(conn, Error{"bad_hello", "wrong token"}, kT0);
   auto e = take();
@@ -264,6 +288,23 @@ TEST_F(ClientTest, ErrorFromFrontendLogsClosesAndReconnects) {
   EXPECT_TRUE(only<SetTimer>(take()).empty());
 }
 
+TEST_F(ClientTest, ARefusalNamesItselfWhenOperationsTimeOut) {
+  session.put("k", "v", kT0);
+  session.on_start(kT0);
+  ConnId conn = only<Connect>(take()).at(0).conn;
+  session.on_connected(conn, kT0);
+  session.on_message(conn, Challenge{kNonce}, kT0);
+  session.on_message(conn, Error{"auth_failed", "wrong cluster secret"}, kT0);
+  take();
+  session.on_timer(ClientSession::kDeadlineTimer, kT0 + 10 * kSecond);
+  auto d = only<Deliver>(take());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].status, Status::kUnavailable);
+  EXPECT_NE(d[0].detail.find("refused this client: auth_failed: wrong cluster secret"),
+            std::string::npos)
+      << d[0].detail;
+}
+
 TEST_F(ClientTest, BadMessagesCloseAndReconnect) {
   ConnId conn = connect_and_welcome();
   session.on_message(conn, Ping{5}, kT0);
@@ -274,6 +315,7 @@ TEST_F(ClientTest, BadMessagesCloseAndReconnect) {
   session.on_timer(ClientSession::kReconnectTimer, kT0 + kSecond);
   conn = only<Connect>(take()).at(0).conn;
   session.on_connected(conn, kT0 + kSecond);
+  session.on_message(conn, Challenge{kNonce}, kT0 + kSecond);
   session.on_message(conn, Welcome{"frontend"}, kT0 + kSecond);
   take();
   session.on_message(conn, Response{7, Status::kOk, "", ""}, kT0 + kSecond);  // never issued
@@ -284,6 +326,7 @@ TEST_F(ClientTest, BadMessagesCloseAndReconnect) {
   session.on_timer(ClientSession::kReconnectTimer, kT0 + 2 * kSecond);
   conn = only<Connect>(take()).at(0).conn;
   session.on_connected(conn, kT0 + 2 * kSecond);
+  session.on_message(conn, Challenge{kNonce}, kT0 + 2 * kSecond);
   take();
   session.on_protocol_error(conn, "frame too large", kT0 + 2 * kSecond);
   e = take();
@@ -388,6 +431,7 @@ TEST_F(ClientTest, StatusRequestIsAnswered) {
   session.on_start(kT0);
   ConnId conn = only<Connect>(take()).at(0).conn;
   session.on_connected(conn, kT0);
+  session.on_message(conn, Challenge{kNonce}, kT0);
   auto s = sends(take());
   ASSERT_EQ(s.size(), 2u);
   EXPECT_TRUE(std::holds_alternative<StatusRequest>(s[1].msg));

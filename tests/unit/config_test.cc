@@ -48,7 +48,7 @@ TEST(Config, EveryFrontendFieldIsRead) {
   std::string error;
   auto c = parse_frontend_config(json::parse(R"({
       "client_listen": "0.0.0.0:9000", "storage_listen": "0.0.0.0:9001",
-      "storage_timeout": 0.5, "unavailable_timeout": 3, "token": "t",
+      "storage_timeout": 0.5, "unavailable_timeout": 3, "secret": "t",
       "max_key_bytes": 10, "max_value_bytes": 20, "max_frame_bytes": 100,
       "catchup_chunk_bytes": 50, "accept_data_loss": true, "log_level": "debug"})"),
                                  &error);
@@ -57,7 +57,7 @@ TEST(Config, EveryFrontendFieldIsRead) {
   EXPECT_EQ(c->storage_listen, "0.0.0.0:9001");
   EXPECT_EQ(c->storage_timeout, 0.5);
   EXPECT_EQ(c->unavailable_timeout, 3.0);
-  EXPECT_EQ(c->token, "t");
+  EXPECT_EQ(c->secret, "t");
   EXPECT_EQ(c->max_key_bytes, 10u);
   EXPECT_EQ(c->max_value_bytes, 20u);
   EXPECT_EQ(c->max_frame_bytes, 100u);
@@ -71,7 +71,7 @@ TEST(Config, EveryStorageAndClientFieldIsRead) {
   std::string error;
   auto s = parse_storage_config(json::parse(R"({
       "id": "node-1", "listen": "127.0.0.1:0", "data_dir": "/tmp/d", "frontend": "10.0.0.1:8001",
-      "token": "t", "snapshot_bytes": 1000, "max_frame_bytes": 2000, "reconnect_max": 1.5,
+      "secret": "t", "snapshot_bytes": 1000, "max_frame_bytes": 2000, "reconnect_max": 1.5,
       "log_level": "warn"})"),
                                 &error);
   ASSERT_TRUE(s.has_value()) << error;
@@ -86,7 +86,7 @@ TEST(Config, EveryStorageAndClientFieldIsRead) {
   EXPECT_TRUE(validate(*s, &error)) << error;
 
   auto c = parse_client_config(json::parse(R"({
-      "id": "c", "frontend": "127.0.0.1:8000", "token": "", "request_timeout": 1,
+      "id": "c", "frontend": "127.0.0.1:8000", "secret": "", "request_timeout": 1,
       "reconnect_max": 0.25, "max_frame_bytes": 4096, "history": "h.jsonl"})"),
                                &error);
   ASSERT_TRUE(c.has_value()) << error;
@@ -95,6 +95,39 @@ TEST(Config, EveryStorageAndClientFieldIsRead) {
   EXPECT_EQ(c->max_frame_bytes, 4096u);
   EXPECT_EQ(c->history, "h.jsonl");
   EXPECT_TRUE(validate(*c, &error)) << error;
+}
+
+TEST(Config, ProtectedModeNeedsASecretOrTheInsecureFlagOffLoopback) {
+  std::string error;
+  FrontendConfig f;
+  f.client_listen = "0.0.0.0:9000";
+  EXPECT_FALSE(validate(f, &error));
+  EXPECT_EQ(error.rfind("client_listen: \"0.0.0.0:9000\" is not a loopback address", 0), 0u)
+      << error;
+  EXPECT_NE(error.find("--insecure-no-secret"), std::string::npos);
+  f.insecure_no_secret = true;
+  EXPECT_TRUE(validate(f, &error)) << error;
+  f.insecure_no_secret = false;
+  f.secret = "s";
+  EXPECT_TRUE(validate(f, &error)) << error;
+  f = FrontendConfig{};
+  f.resp_listen = "192.0.2.1:6379";
+  EXPECT_FALSE(validate(f, &error));
+  EXPECT_EQ(error.rfind("resp_listen:", 0), 0u) << error;
+
+  StorageConfig s;
+  s.id = "s1";
+  s.listen = "0.0.0.0:0";
+  EXPECT_FALSE(validate(s, &error));
+  EXPECT_EQ(error.rfind("listen:", 0), 0u) << error;
+  s.insecure_no_secret = true;
+  EXPECT_TRUE(validate(s, &error)) << error;
+
+  EXPECT_TRUE(is_loopback_address("127.0.0.1:1"));
+  EXPECT_TRUE(is_loopback_address("127.255.0.9:0"));
+  EXPECT_FALSE(is_loopback_address("128.0.0.1:1"));
+  EXPECT_FALSE(is_loopback_address("0.0.0.0:1"));
+  EXPECT_FALSE(is_loopback_address("1127.0.0.1:1"));
 }
 
 TEST(Config, UnknownFieldIsNamed) {

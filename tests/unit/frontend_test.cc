@@ -15,10 +15,11 @@ constexpr ConnId kBob = kFirstInboundConn + 2;
 constexpr ConnId kS1 = kFirstInboundConn + 11;
 constexpr ConnId kS2 = kFirstInboundConn + 12;
 constexpr ConnId kS3 = kFirstInboundConn + 13;
+const PeerAddress kLocal{"127.0.0.1:40000", true};
 
 class FrontendTest : public ::testing::Test {
  protected:
-  FrontendTest() : fe_(config()) {
+  FrontendTest() : fe_(config(), SeedKey{1, 2, 3}) {
     fe_.on_start(now_);
     drain();
   }
@@ -55,14 +56,14 @@ class FrontendTest : public ::testing::Test {
   }
 
   void client(ConnId conn, const std::string& id) {
-    fe_.on_accepted(conn, Listener::kClients, now_);
+    fe_.on_accepted(conn, Listener::kClients, kLocal, now_);
     fe_.on_message(conn, Hello{"client", kProtocolVersion, id, ""}, now_);
     drain();
     ASSERT_EQ(take<Welcome>(conn).size(), 1u);
   }
 
   void storage(ConnId conn, const std::string& id, Lsn complete) {
-    fe_.on_accepted(conn, Listener::kStorage, now_);
+    fe_.on_accepted(conn, Listener::kStorage, kLocal, now_);
     fe_.on_message(conn, Hello{"storage", kProtocolVersion, id, ""}, now_);
     fe_.on_message(conn, Join{complete}, now_);
     drain();
@@ -387,20 +388,20 @@ TEST_F(FrontendTest, WithNoMemberRequestsFailAfterTheUnavailableTimeout) {
 }
 
 TEST_F(FrontendTest, BadHelloIsRefusedAndClosed) {
-  fe_.on_accepted(kAlice, Listener::kClients, now_);
+  fe_.on_accepted(kAlice, Listener::kClients, kLocal, now_);
   fe_.on_message(kAlice, Hello{"storage", kProtocolVersion, "x", ""}, now_);
   drain();
   ASSERT_EQ(take<Error>(kAlice).size(), 1u);
   EXPECT_TRUE(was_closed(kAlice));
 
-  fe_.on_accepted(kBob, Listener::kClients, now_);
+  fe_.on_accepted(kBob, Listener::kClients, kLocal, now_);
   fe_.on_message(kBob, Request{1, Op::kGet, "k", "", 0}, now_);
   drain();
   auto e = take<Error>(kBob);
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].code, "expected_hello");
 
-  fe_.on_accepted(kS1, Listener::kStorage, now_);
+  fe_.on_accepted(kS1, Listener::kStorage, kLocal, now_);
   fe_.on_message(kS1, Hello{"storage", 99, "s1", ""}, now_);
   drain();
   e = take<Error>(kS1);

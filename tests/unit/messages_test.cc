@@ -18,7 +18,8 @@ std::vector<Message> one_of_each() {
   StatusReply status;
   status.body = {{"role", "storage"}, {"complete", 12}, {"peers", {"a", "b"}}, {"ok", true}};
   return {
-      Hello{"storage", 1, "node-1", "secret"},
+      Challenge{std::string(64, 'f')},
+      Hello{"storage", 1, "node-1", "0123abcd"},
       Welcome{"frontend"},
       Error{"bad_hello", "wrong token"},
       Request{7, Op::kPut, "key", "value", 5},
@@ -77,9 +78,10 @@ TEST(Messages, DefaultMessagesRoundTrip) {
 
 TEST(Messages, WireNames) {
   const std::vector<std::string_view> expected = {
-      "hello",          "welcome",     "error",         "request",       "response",
-      "join",           "join_state",  "write",         "ping",          "ack",
-      "read",           "read_reply",  "catchup_fetch", "catchup_chunk", "catchup_applied",
+      "challenge",      "hello",         "welcome",       "error",
+      "request",        "response",      "join",          "join_state",
+      "write",          "ping",          "ack",           "read",
+      "read_reply",     "catchup_fetch", "catchup_chunk", "catchup_applied",
       "status_request", "status_reply"};
   std::vector<Message> all = one_of_each();
   ASSERT_EQ(all.size(), expected.size());

@@ -36,11 +36,11 @@ TEST(NetConfigFile, MissingDefaultFileMeansDefaultsButMissingGivenFileIsAnError)
 }
 
 TEST(NetConfigFile, FlagsOverrideTheFile) {
-  const std::string path = temp_file(R"({"storage_timeout": 3.5, "token": "t"})");
+  const std::string path = temp_file(R"({"storage_timeout": 3.5, "secret": "t"})");
   FrontendConfig c;
-  EXPECT_EQ(load({"--config", path, "--token", "flag", "--accept-data-loss"}, &c), std::nullopt);
+  EXPECT_EQ(load({"--config", path, "--secret", "flag", "--accept-data-loss"}, &c), std::nullopt);
   EXPECT_EQ(c.storage_timeout, 3.5);
-  EXPECT_EQ(c.token, "flag");
+  EXPECT_EQ(c.secret, "flag");
   EXPECT_TRUE(c.accept_data_loss);
   EXPECT_EQ(c.client_listen, "127.0.0.1:8000");
   std::filesystem::remove(path);
@@ -80,7 +80,9 @@ TEST(NetConfigFile, ShippedConfigFilesHoldTheDefaults) {
   EXPECT_EQ(fc->catchup_chunk_bytes, d.catchup_chunk_bytes);
   EXPECT_EQ(fc->accept_data_loss, d.accept_data_loss);
   EXPECT_EQ(fc->log_level, d.log_level);
-  EXPECT_EQ(fe->size(), 11u);  // every field
+  EXPECT_EQ(fc->secret, d.secret);
+  EXPECT_EQ(fc->insecure_no_secret, d.insecure_no_secret);
+  EXPECT_EQ(fe->size(), 13u);  // every field
 
   auto se = read_config_document((root / "storage.json").string(), true, &error);
   ASSERT_TRUE(se) << error;
@@ -104,6 +106,46 @@ TEST(NetConfigFile, ShippedConfigFilesHoldTheDefaults) {
   EXPECT_EQ(cc->request_timeout, cd.request_timeout);
   EXPECT_EQ(cc->reconnect_max, cd.reconnect_max);
   EXPECT_EQ(cc->max_frame_bytes, cd.max_frame_bytes);
+}
+
+TEST(NetConfigFile, SecretFileGivesItsFirstLine) {
+  const std::string path = temp_file("s3cr3t with spaces\r\nsecond line ignored\n");
+  FrontendConfig c;
+  EXPECT_EQ(load({"--secret-file", path}, &c), std::nullopt);
+  EXPECT_EQ(c.secret, "s3cr3t with spaces");
+  // From the config file too.
+  const std::string cfg = temp_file(R"({"secret_file": ")" + path + R"("})");
+  FrontendConfig c2;
+  EXPECT_EQ(load({"--config", cfg}, &c2), std::nullopt);
+  EXPECT_EQ(c2.secret, "s3cr3t with spaces");
+  std::filesystem::remove(cfg);
+  std::filesystem::remove(path);
+}
+
+TEST(NetConfigFile, SecretFileErrorsAreClear) {
+  std::string secret, error;
+  EXPECT_FALSE(read_secret_file("/nonexistent/secret", &secret, &error));
+  EXPECT_EQ(error, "/nonexistent/secret: cannot open: No such file or directory");
+  const std::string empty = temp_file("\nsecret on line two\n");
+  EXPECT_FALSE(read_secret_file(empty, &secret, &error));
+  EXPECT_NE(error.find("the first line is empty"), std::string::npos) << error;
+  FrontendConfig c;
+  EXPECT_EQ(load({"--secret-file", empty}, &c), 2);
+  EXPECT_EQ(load({"--secret-file", "/nonexistent/secret"}, &c), 2);
+  const std::string good = temp_file("x\n");
+  EXPECT_EQ(load({"--secret", "a", "--secret-file", good}, &c), 2) << "both: ambiguous";
+  std::filesystem::remove(empty);
+  std::filesystem::remove(good);
+}
+
+TEST(NetConfigFile, NonLoopbackListenWithoutSecretNeedsInsecureFlag) {
+  FrontendConfig c;
+  EXPECT_EQ(load({"--client-listen", "0.0.0.0:0"}, &c), 2);
+  EXPECT_EQ(load({"--storage-listen", "10.1.2.3:0"}, &c), 2);
+  EXPECT_EQ(load({"--client-listen", "0.0.0.0:0", "--secret", "s"}, &c), std::nullopt);
+  EXPECT_EQ(load({"--client-listen", "0.0.0.0:0", "--insecure-no-secret"}, &c), std::nullopt);
+  EXPECT_TRUE(c.insecure_no_secret);
+  EXPECT_EQ(load({"--client-listen", "127.0.0.2:0"}, &c), std::nullopt) << "all of 127/8";
 }
 
 }  // namespace

@@ -28,8 +28,9 @@ class HoldingMachine : public Machine {
   std::size_t most_held = 0;
 
   void on_start(Nanos) override {}
-  void on_accepted(ConnId conn, Listener listener, Nanos) override {
+  void on_accepted(ConnId conn, Listener listener, const PeerAddress&, Nanos) override {
     accepted.emplace_back(conn, listener);
+    outbox_.send(conn, Challenge{std::string(64, '0')});  // as the frontend does
   }
   void on_connected(ConnId, Nanos) override {}
   void on_closed(ConnId conn, Nanos) override { closed.push_back(conn); }

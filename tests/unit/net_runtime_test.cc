@@ -37,7 +37,8 @@ class TestMachine : public Machine {
   std::vector<std::pair<ConnId, std::string>> protocol_errors;
   std::vector<std::pair<TimerId, Nanos>> timers;
   std::vector<std::pair<std::uint64_t, DiskResult>> disk;
-  bool nested = false;  // an input arrived while another was running
+  bool nested = false;             // an input arrived while another was running
+  std::vector<PeerAddress> peers;  // of accepted connections
 
   Outbox& out() { return outbox_; }
 
@@ -45,9 +46,10 @@ class TestMachine : public Machine {
     Guard g(this);
     if (start_hook) start_hook(*this, now);
   }
-  void on_accepted(ConnId conn, Listener listener, Nanos) override {
+  void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos) override {
     Guard g(this);
     accepted.emplace_back(conn, listener);
+    peers.push_back(peer);
     if (accepted_hook) accepted_hook(*this, conn);
   }
   void on_connected(ConnId conn, Nanos) override {
@@ -196,6 +198,10 @@ TEST_F(NetRuntimeTest, TwoRuntimesExchangeMessagesAndClose) {
   const ConnId inbound = server.accepted[0].first;
   EXPECT_GE(inbound, kFirstInboundConn);
   EXPECT_EQ(server.accepted[0].second, Listener::kStorage);
+  // The peer's address reaches the machine, from getpeername: here, loopback.
+  ASSERT_EQ(server.peers.size(), 1u);
+  EXPECT_TRUE(server.peers[0].loopback);
+  EXPECT_EQ(server.peers[0].address.rfind("127.0.0.1:", 0), 0u) << server.peers[0].address;
   ASSERT_EQ(server.messages.size(), 101u);
   EXPECT_EQ(server.messages[0].second, Message(Hello{"storage", kProtocolVersion, "c1", ""}));
   for (std::uint64_t i = 1; i <= 100; ++i) {

@@ -10,16 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "core/auth.h"
+
 namespace kvs {
 namespace {
+
+const std::string kNonce(64, 'e');  // the frontend's challenge
 
 class RespSessionTest : public ::testing::Test {
  protected:
   void SetUp() override { make({}); }
 
-  void make(RespOptions options) {
+  // As the backend runs it: the frontend's challenge arrives (from on_accepted), then
+  // the session starts.
+  void make(RespOptions options, bool challenge = true) {
     session_ = std::make_unique<RespSession>(7, options);
     RespSession::Output out;
+    if (challenge) session_->on_message(Challenge{kNonce}, &out);
     session_->start(&out);
     start_ = out;
   }
@@ -56,7 +63,7 @@ TEST_F(RespSessionTest, IntroducesItselfAsAClient) {
   const auto& hello = std::get<Hello>(start_.to_frontend[0]);
   EXPECT_EQ(hello.role, "client");
   EXPECT_EQ(hello.id, "redis#7");
-  EXPECT_EQ(hello.token, "");
+  EXPECT_EQ(hello.proof, "");
   EXPECT_EQ(hello.version, kProtocolVersion);
   EXPECT_EQ(session_->client_id(), "redis#7");
   EXPECT_EQ(answer(Welcome{"frontend"}), "");
@@ -316,7 +323,7 @@ class RespAuthTest : public RespSessionTest {
  protected:
   void SetUp() override {
     RespOptions options;
-    options.auth_required = true;
+    options.secret = "secret";
     make(options);
   }
 };
@@ -331,26 +338,63 @@ TEST_F(RespAuthTest, OnlyAuthAndQuitBeforeAuthenticating) {
   EXPECT_TRUE(sent_.empty());
 }
 
-TEST_F(RespAuthTest, TheFrontendChecksTheToken) {
-  EXPECT_EQ(feed("AUTH default secret\r\nGET a\r\n"), "");
+TEST_F(RespAuthTest, AuthIsCheckedHereAndTheHelloCarriesAProof) {
+  EXPECT_EQ(feed("AUTH default secret\r\nGET a\r\n"), "+OK\r\n");
   ASSERT_EQ(sent_.size(), 2u);
   const auto& hello = std::get<Hello>(sent_[0]);
-  EXPECT_EQ(hello.token, "secret");
   EXPECT_EQ(hello.id, "redis#7");
+  EXPECT_EQ(hello.proof, auth_proof("secret", kNonce, "client", "redis#7"));
+  EXPECT_NE(hello.proof.find_first_not_of("0123456789abcdef"), 0u);
   EXPECT_EQ(request(1).seq, 1u);
-  EXPECT_EQ(answer(Welcome{"frontend"}), "+OK\r\n");
+  EXPECT_EQ(answer(Welcome{"frontend"}), "");
   EXPECT_EQ(answer(Response{1, Status::kOk, "a", ""}), "$1\r\na\r\n");
-  // Again: compared with what the frontend accepted.
+  // Again: still checked against the secret, and no second hello.
   EXPECT_EQ(feed("AUTH secret\r\n"), "+OK\r\n");
   EXPECT_EQ(feed("AUTH guess\r\n"),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(sent_.size(), 2u);
   EXPECT_FALSE(closed_);
 }
 
-TEST_F(RespAuthTest, AWrongTokenIsRefusedAndCloses) {
-  EXPECT_EQ(feed("AUTH guess\r\n"), "");
-  EXPECT_EQ(answer(Error{"bad_token", "wrong cluster token"}),
+TEST_F(RespAuthTest, AWrongPasswordGetsWrongpassAndStillNoAccess) {
+  // As in Redis: WRONGPASS, the connection stays open, nothing reaches the frontend.
+  EXPECT_EQ(feed("AUTH guess\r\n"),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(feed("AUTH default secre\r\n"),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(feed("AUTH secret-and-more\r\n"),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(feed("GET a\r\n"), "-NOAUTH Authentication required.\r\n");
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_FALSE(closed_);
+  EXPECT_EQ(feed("AUTH secret\r\n"), "+OK\r\n");
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<Hello>(sent_[0]));
+}
+
+TEST_F(RespAuthTest, TheFrontendRefusingTheProofIsWrongpass) {
+  EXPECT_EQ(feed("AUTH secret\r\n"), "+OK\r\n");
+  EXPECT_EQ(answer(Error{"auth_failed", "authentication failed"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_TRUE(closed_);
+}
+
+TEST_F(RespSessionTest, CommandsWaitForTheChallengeBeforeTheHello) {
+  RespOptions options;
+  options.secret = "secret";
+  make(options, /*challenge=*/false);
+  EXPECT_TRUE(start_.to_frontend.empty());
+  EXPECT_EQ(feed("AUTH secret\r\nSET k v\r\n"), "+OK\r\n");
+  EXPECT_TRUE(sent_.empty()) << "nothing before the hello, and no hello before the nonce";
+  EXPECT_EQ(answer(Challenge{kNonce}), "");
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(std::get<Hello>(sent_[0]).proof, auth_proof("secret", kNonce, "client", "redis#7"));
+  EXPECT_EQ(request(1), (Request{1, Op::kPut, "k", "v", 1}));
+}
+
+TEST_F(RespSessionTest, ProtectedModeRefusalIsDenied) {
+  EXPECT_EQ(answer(Error{"protected_mode", "kvs frontend is in protected mode"}),
+            "-DENIED kvs frontend is in protected mode\r\n");
   EXPECT_TRUE(closed_);
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,21 +49,43 @@ Entry E(Lsn lsn, std::string key, std::string value) {
   return Entry{lsn, std::move(key), std::move(value)};
 }
 
+const SeedKey kSeed = {7, 7, 7};
+const std::string kNonce(64, 'a');  // the fake frontend's challenge
+const PeerAddress kLocal{"127.0.0.1:40000", true};
+
+// The hello a node with secret "secret" answers kNonce with.
+Hello storage_hello(const std::string& id = "s1") {
+  return Hello{"storage", kProtocolVersion, id, auth_proof("secret", kNonce, "storage", id)};
+}
+
 class StorageTest : public ::testing::Test {
  protected:
   StorageTest() {
     config_.id = "s1";
     config_.frontend = "127.0.0.1:8001";
-    config_.token = "secret";
+    config_.secret = "secret";
     config_.reconnect_max = 0.3;
   }
 
-  // Starts a node and brings its frontend link up (Hello and Join sent).
+  // Starts a node and brings its frontend link up (challenge answered: Hello and Join
+  // sent).
   void start(Replica recovered = {}, std::uint64_t log_bytes = 0) {
-    node_ = std::make_unique<StorageNode>(config_, std::move(recovered), log_bytes);
+    node_ = std::make_unique<StorageNode>(config_, std::move(recovered), log_bytes, kSeed);
     node_->on_start(now_);
     node_->on_connected(kFrontend, now_);
+    node_->on_message(kFrontend, Challenge{kNonce}, now_);
     take();
+  }
+
+  // Accepts a probe connection; returns the nonce of the challenge it got.
+  std::string accept_probe(ConnId conn, const PeerAddress& peer = kLocal) {
+    node_->on_accepted(conn, Listener::kProbe, peer, now_);
+    auto sent = sent_on(take(), conn);
+    if (sent.size() != 1 || !std::holds_alternative<Challenge>(sent[0])) {
+      ADD_FAILURE() << "no challenge on the probe connection";
+      return "";
+    }
+    return std::get<Challenge>(sent[0]).nonce;
   }
 
   std::vector<Effect> take() { return node_->outbox().take(); }
@@ -92,7 +115,7 @@ class StorageTest : public ::testing::Test {
 TEST_F(StorageTest, StartConnectsThenSendsHelloAndJoinWithDurableComplete) {
   Replica recovered;
   for (Lsn l = 1; l <= 5; ++l) recovered.apply(E(l, "k" + std::to_string(l), "v"));
-  node_ = std::make_unique<StorageNode>(config_, recovered, 123);
+  node_ = std::make_unique<StorageNode>(config_, recovered, 123, kSeed);
 
   node_->on_start(now_);
   auto effects = take();
@@ -103,9 +126,10 @@ TEST_F(StorageTest, StartConnectsThenSendsHelloAndJoinWithDurableComplete) {
   EXPECT_TRUE(logged(effects, "recovered: 5 keys, complete lsn 5"));
 
   node_->on_connected(connects[0].conn, now_);
+  EXPECT_TRUE(sent_on(take(), connects[0].conn).empty()) << "the frontend speaks first";
+  node_->on_message(connects[0].conn, Challenge{kNonce}, now_);
   effects = take();
-  EXPECT_EQ(sent_on(effects, connects[0].conn),
-            (std::vector<Message>{Hello{"storage", kProtocolVersion, "s1", "secret"}, Join{5}}));
+  EXPECT_EQ(sent_on(effects, connects[0].conn), (std::vector<Message>{storage_hello(), Join{5}}));
   EXPECT_TRUE(logged(effects, "connected to frontend 127.0.0.1:8001, joining with complete=5"));
   EXPECT_EQ(node_->status()["state"], "joining");
 }
@@ -310,6 +334,7 @@ TEST_F(StorageTest, ChunkFromALostConnectionIsNotConfirmedOnTheNextOne) {
   node_->on_timer(StorageNode::kReconnectTimer, now_ + 50 * kMillisecond);
   ConnId next = all_of<Connect>(take()).at(0).conn;
   node_->on_connected(next, now_);
+  node_->on_message(next, Challenge{kNonce}, now_);
   take();
 
   disk_ok(append.token);
@@ -420,8 +445,8 @@ TEST_F(StorageTest, ReconnectsWithBackoffAndRejoinsWithWhatItHolds) {
   node_->on_closed(kFrontend, now_);  // a stale close of an old attempt: ignored
   EXPECT_TRUE(take().empty());
   node_->on_connected(conn, now_);
-  EXPECT_EQ(sent_on(take(), conn),
-            (std::vector<Message>{Hello{"storage", kProtocolVersion, "s1", "secret"}, Join{1}}));
+  node_->on_message(conn, Challenge{kNonce}, now_);
+  EXPECT_EQ(sent_on(take(), conn), (std::vector<Message>{storage_hello(), Join{1}}));
 
   // An accepted hello resets the backoff.
   node_->on_message(conn, Welcome{"frontend"}, now_);
@@ -438,6 +463,7 @@ TEST_F(StorageTest, PendingWritesSurviveALostConnection) {
   node_->on_timer(StorageNode::kReconnectTimer, now_);
   ConnId conn = all_of<Connect>(take()).at(0).conn;
   node_->on_connected(conn, now_);
+  node_->on_message(conn, Challenge{kNonce}, now_);
   EXPECT_EQ(sent_on(take(), conn).at(1), Message(Join{0})) << "joins with what is durable";
 
   disk_ok(first.token);
@@ -449,9 +475,9 @@ TEST_F(StorageTest, PendingWritesSurviveALostConnection) {
 
 TEST_F(StorageTest, FrontendErrorIsLoggedAndTheLinkReopened) {
   start();
-  from_frontend(Error{"bad_hello", "wrong cluster token"});
+  from_frontend(Error{"auth_failed", "wrong cluster secret"});
   auto effects = take();
-  EXPECT_TRUE(logged(effects, "wrong cluster token"));
+  EXPECT_TRUE(logged(effects, "wrong cluster secret"));
   EXPECT_EQ(all_of<Close>(effects).at(0).conn, kFrontend);
   node_->on_closed(kFrontend, now_);
   EXPECT_EQ(all_of<SetTimer>(take()).size(), 1u);
@@ -492,8 +518,9 @@ TEST_F(StorageTest, ProbeGetsStatusAfterHello) {
   write(2, "j", "v", 1);
   take();
 
-  node_->on_accepted(kProbe, Listener::kProbe, now_);
-  node_->on_message(kProbe, Hello{"probe", kProtocolVersion, "", "secret"}, now_);
+  const std::string nonce = accept_probe(kProbe);
+  node_->on_message(
+      kProbe, Hello{"probe", kProtocolVersion, "", auth_proof("secret", nonce, "probe", "")}, now_);
   node_->on_message(kProbe, StatusRequest{}, now_);
   auto sent = sent_on(take(), kProbe);
   ASSERT_EQ(sent.size(), 2u);
@@ -510,29 +537,41 @@ TEST_F(StorageTest, ProbeGetsStatusAfterHello) {
   EXPECT_GT(body["log_bytes"], 0);
 }
 
-TEST_F(StorageTest, ProbeWithWrongTokenRoleOrVersionIsRefused) {
+TEST_F(StorageTest, ProbeWithWrongProofRoleOrVersionIsRefused) {
   start();
-  const std::vector<Message> bad = {
-      Hello{"probe", kProtocolVersion, "", "wrong"},
-      Hello{"client", kProtocolVersion, "", "secret"},
-      Hello{"probe", kProtocolVersion + 1, "", "secret"}, StatusRequest{},  // not a hello at all
+  // Each made from the connection's nonce: wrong secret, wrong role, wrong version, none.
+  const std::vector<std::pair<std::function<Message(const std::string&)>, std::string>> bad = {
+      {[](const std::string& n) {
+         return Hello{"probe", kProtocolVersion, "", auth_proof("wrong", n, "probe", "")};
+       },
+       "auth_failed"},
+      {[](const std::string& n) {
+         return Hello{"client", kProtocolVersion, "", auth_proof("secret", n, "client", "")};
+       },
+       "bad_hello"},
+      {[](const std::string& n) {
+         return Hello{"probe", kProtocolVersion + 1, "", auth_proof("secret", n, "probe", "")};
+       },
+       "bad_hello"},
+      {[](const std::string&) { return StatusRequest{}; }, "bad_hello"},  // not a hello at all
   };
   ConnId conn = kProbe;
-  for (const Message& m : bad) {
-    node_->on_accepted(++conn, Listener::kProbe, now_);
+  for (const auto& [make, code] : bad) {
+    const std::string nonce = accept_probe(++conn);
+    const Message m = make(nonce);
     node_->on_message(conn, m, now_);
     node_->on_message(conn, StatusRequest{}, now_);  // ignored: the link is closing
     auto effects = take();
     auto sent = sent_on(effects, conn);
     ASSERT_EQ(sent.size(), 1u) << type_name(m);
-    EXPECT_EQ(std::get<Error>(sent[0]).code, "bad_hello");
+    EXPECT_EQ(std::get<Error>(sent[0]).code, code);
     EXPECT_EQ(all_of<Close>(effects).at(0).conn, conn);
   }
 }
 
 TEST_F(StorageTest, ProtocolErrorOnAProbeIsAnsweredAndClosed) {
   start();
-  node_->on_accepted(kProbe, Listener::kProbe, now_);
+  accept_probe(kProbe);
   node_->on_protocol_error(kProbe, "invalid JSON at byte 3", now_);
   auto effects = take();
   EXPECT_EQ(sent_on(effects, kProbe),
@@ -545,12 +584,65 @@ TEST_F(StorageTest, ProtocolErrorOnAProbeIsAnsweredAndClosed) {
 
 TEST_F(StorageTest, UnexpectedMessageOnAProbeIsRefused) {
   start();
-  node_->on_accepted(kProbe, Listener::kProbe, now_);
-  node_->on_message(kProbe, Hello{"probe", kProtocolVersion, "", "secret"}, now_);
+  const std::string nonce = accept_probe(kProbe);
+  node_->on_message(
+      kProbe, Hello{"probe", kProtocolVersion, "", auth_proof("secret", nonce, "probe", "")}, now_);
   take();
   node_->on_message(kProbe, Write{E(1, "k", "v"), 0}, now_);
   auto effects = take();
   EXPECT_EQ(std::get<Error>(sent_on(effects, kProbe).at(0)).code, "unexpected");
+  EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
+}
+
+TEST_F(StorageTest, ProbeNoncesDifferAndAReplayedProofIsRefused) {
+  start();
+  const std::string n1 = accept_probe(kProbe);
+  const std::string n2 = accept_probe(kProbe + 1);
+  EXPECT_EQ(n1.size(), 64u);
+  EXPECT_NE(n1, n2);
+  // The proof that was right for the first connection's nonce, replayed on the second.
+  node_->on_message(kProbe + 1,
+                    Hello{"probe", kProtocolVersion, "", auth_proof("secret", n1, "probe", "")},
+                    now_);
+  auto sent = sent_on(take(), kProbe + 1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(std::get<Error>(sent[0]).code, "auth_failed");
+}
+
+TEST_F(StorageTest, ProtectedModeProbePortTakesLoopbackOnly) {
+  config_.secret = "";
+  start();
+  node_->on_accepted(kProbe, Listener::kProbe, PeerAddress{"192.0.2.7:5000", false}, now_);
+  auto effects = take();
+  auto sent = sent_on(effects, kProbe);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(std::get<Error>(sent[0]).code, "protected_mode");
+  EXPECT_EQ(all_of<Close>(effects).at(0).conn, kProbe);
+
+  // Loopback gets a challenge; without a secret any proof will do.
+  const std::string nonce = accept_probe(kProbe + 1);
+  node_->on_message(kProbe + 1, Hello{"probe", kProtocolVersion, "", ""}, now_);
+  EXPECT_EQ(sent_on(take(), kProbe + 1), (std::vector<Message>{Welcome{"s1"}}));
+
+  // --insecure-no-secret lets the network in.
+  config_.insecure_no_secret = true;
+  start();
+  node_->on_accepted(kProbe + 2, Listener::kProbe, PeerAddress{"192.0.2.7:5001", false}, now_);
+  sent = sent_on(take(), kProbe + 2);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<Challenge>(sent[0]));
+}
+
+TEST_F(StorageTest, MessageBeforeTheChallengeIsRefused) {
+  node_ = std::make_unique<StorageNode>(config_, Replica{}, 0, kSeed);
+  node_->on_start(now_);
+  node_->on_connected(kFrontend, now_);
+  take();
+  from_frontend(Write{E(1, "k", "v"), 0});
+  auto effects = take();
+  auto sent = sent_on(effects, kFrontend);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(std::get<Error>(sent[0]).code, "expected_challenge");
   EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
 }
 
