@@ -26,7 +26,8 @@ std::string millis_text(Nanos n) {
 
 ClientSession::ClientSession(ClientConfig config, std::string incarnation)
     : config_(std::move(config)),
-      hello_id_(incarnation.empty() ? config_.id : config_.id + "/" + incarnation),
+      base_hello_id_(incarnation.empty() ? config_.id : config_.id + "/" + incarnation),
+      hello_id_(base_hello_id_),
       request_timeout_(seconds_to_nanos(config_.request_timeout)),
       // validate() rejects a non-positive cap; clamp anyway so a bad config cannot make
       // the session spin on zero-delay reconnects.
@@ -53,7 +54,7 @@ std::uint64_t ClientSession::issue(Op op, std::string key, std::string value, Na
   arm_deadline(deadline);
   // Requests are pipelined right behind the Hello; the frontend reads them in order.
   if (link_ == Link::kHandshaking || link_ == Link::kReady) send_request(seq, p);
-  return seq;
+  return op_base_ + seq;
 }
 
 void ClientSession::request_status(Nanos now) {
@@ -83,6 +84,7 @@ void ClientSession::connect() {
 }
 
 void ClientSession::send_request(std::uint64_t seq, const PendingOp& op) {
+  sent_requests_ = true;
   outbox_.send(conn_, Request{seq, op.op, op.key, op.value, next_deliver_});
 }
 
@@ -107,7 +109,7 @@ void ClientSession::answer_challenge(const Challenge& c) {
   link_ = Link::kHandshaking;
   const std::string proof =
       config_.secret.empty() ? "" : auth_proof(config_.secret, c.nonce, "client", hello_id_);
-  outbox_.send(conn_, Hello{"client", kProtocolVersion, hello_id_, proof});
+  outbox_.send(conn_, Hello{"client", kProtocolVersion, hello_id_, proof, sent_requests_});
   // Every unanswered request again, in seq order, with the same seq: the frontend
   // answers a seq it already executed from its dedupe table instead of re-applying it.
   for (const auto& [seq, op] : pending_) {
@@ -165,6 +167,7 @@ void ClientSession::on_message(ConnId conn, Message msg, Nanos now) {
           outbox_.log(LogLevel::kWarn,
                       "frontend " + config_.frontend + " refused: " + m.code + ": " + m.message);
           last_refusal_ = m.code + ": " + m.message;
+          if (m.code == "session_lost") restart_session(m.message, now);
           lose_connection(/*close=*/true, now);
         } else if constexpr (std::is_same_v<T, Response>) {
           handle_response(std::move(m), now);
@@ -212,11 +215,30 @@ void ClientSession::deliver_ready() {
     auto node = pending_.extract(pending_.begin());
     PendingOp& op = node.mapped();
     Response& out = *op.outcome;
-    Deliver d{node.key(), op.op, out.status, std::move(op.key), {}, std::move(out.detail)};
+    Deliver d{op_base_ + node.key(), op.op, out.status,
+              std::move(op.key),     {},    std::move(out.detail)};
     if (op.op == Op::kGet && out.status == Status::kOk) d.value = std::move(out.value);
     outbox_.push(std::move(d));
     next_deliver_ = node.key() + 1;
   }
+}
+
+void ClientSession::restart_session(const std::string& why, Nanos /*now*/) {
+  for (auto& [seq, op] : pending_) {
+    if (op.outcome) continue;
+    op.outcome = Response{seq,
+                          Status::kUnavailable,
+                          {},
+                          "session lost (" + why + "); a put may or may not have taken effect"};
+  }
+  deliver_ready();  // every pending op has its outcome now: pending_ is empty
+  op_base_ += next_seq_ - 1;
+  next_seq_ = 1;
+  next_deliver_ = 1;
+  hello_id_ = base_hello_id_ + "#" + std::to_string(++session_number_);
+  sent_requests_ = false;
+  outbox_.log(LogLevel::kWarn, "continuing as a new session " + hello_id_);
+  rearm_deadline();
 }
 
 void ClientSession::on_protocol_error(ConnId conn, const std::string& what, Nanos now) {

@@ -81,13 +81,23 @@ class ClientSession : public Machine {
   void lose_connection(bool close, Nanos now);
   void deliver_ready();
   void expire(Nanos now);
+  // The frontend has no record of this session (session_lost): fail what is pending and
+  // continue as a new session.
+  void restart_session(const std::string& why, Nanos now);
   // Arms the deadline timer for `deadline` if nothing earlier is armed.
   void arm_deadline(Nanos deadline);
   // Re-arms the deadline timer for the earliest deadline still pending (or cancels it).
   void rearm_deadline();
 
   ClientConfig config_;
-  std::string hello_id_;
+  const std::string base_hello_id_;
+  std::string hello_id_;  // base_hello_id_, then "#N" for the Nth session after a loss
+  std::uint64_t session_number_ = 1;
+  // Op ids stay unique across sessions, while each session's seqs start at 1:
+  // op id = op_base_ + seq.
+  std::uint64_t op_base_ = 0;
+  // Requests of this session went out on some connection: later Hellos say "resume".
+  bool sent_requests_ = false;
   Nanos request_timeout_;
   Nanos backoff_max_;
 

@@ -28,6 +28,7 @@ const Field<FrontendConfig> kFrontendFields[] = {
     {"secret", &FrontendConfig::secret},
     {"secret_file", &FrontendConfig::secret_file},
     {"insecure_no_secret", &FrontendConfig::insecure_no_secret},
+    {"session_idle_timeout", &FrontendConfig::session_idle_timeout},
     {"max_key_bytes", &FrontendConfig::max_key_bytes},
     {"max_value_bytes", &FrontendConfig::max_value_bytes},
     {"max_frame_bytes", &FrontendConfig::max_frame_bytes},

@@ -16,12 +16,13 @@ namespace kvs {
 struct FrontendConfig {
   std::string client_listen = "127.0.0.1:8000";
   std::string storage_listen = "127.0.0.1:8001";
-  std::string resp_listen;           // Redis (RESP2) clients; empty: not served
-  double storage_timeout = 2.0;      // seconds without an answer before a node is removed
-  double unavailable_timeout = 5.0;  // seconds a request waits with no live member
-  std::string secret;                // cluster secret; empty: none (protected mode)
-  std::string secret_file;           // read by the backend into `secret` (first line)
-  bool insecure_no_secret = false;   // no secret, yet accept non-loopback peers
+  std::string resp_listen;              // Redis (RESP2) clients; empty: not served
+  double storage_timeout = 2.0;         // seconds without an answer before a node is removed
+  double unavailable_timeout = 5.0;     // seconds a request waits with no live member
+  std::string secret;                   // cluster secret; empty: none (protected mode)
+  std::string secret_file;              // read by the backend into `secret` (first line)
+  bool insecure_no_secret = false;      // no secret, yet accept non-loopback peers
+  double session_idle_timeout = 300.0;  // seconds a disconnected, idle client session is kept
   std::uint64_t max_key_bytes = 1024;
   std::uint64_t max_value_bytes = 1024 * 1024;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;

@@ -33,6 +33,7 @@ Frontend::Frontend(FrontendConfig config, const SeedKey& seed)
       nonces_(seed),
       storage_timeout_(seconds_to_nanos(config_.storage_timeout)),
       unavailable_timeout_(seconds_to_nanos(config_.unavailable_timeout)),
+      session_idle_timeout_(seconds_to_nanos(config_.session_idle_timeout)),
       tick_period_(std::clamp<Nanos>(storage_timeout_ / 4, 5 * kMillisecond, 100 * kMillisecond)) {}
 
 void Frontend::on_start(Nanos now) {
@@ -86,7 +87,10 @@ void Frontend::on_closed(ConnId conn, Nanos now) {
   conns_.erase(it);
   if (c.role == Role::kClient) {
     auto s = sessions_.find(c.peer);
-    if (s != sessions_.end() && s->second.conn == conn) s->second.conn = 0;
+    if (s != sessions_.end() && s->second.conn == conn) {
+      s->second.conn = 0;
+      s->second.disconnected_at = now;
+    }
   } else if (c.role == Role::kStorage) {
     remove_node(conn, "connection closed", now);
   }
@@ -107,6 +111,13 @@ void Frontend::refuse(ConnId conn, const std::string& code, const std::string& m
   outbox_.log(LogLevel::kWarn, who + " refused: " + message);
   outbox_.send(conn, Error{code, message});
   close_conn(conn);
+}
+
+std::string Frontend::session_lost_text(const std::string& client) const {
+  return "no record of session " + client + " (idle longer than session_idle_timeout " +
+         seconds(session_idle_timeout_) +
+         " while disconnected, or the frontend restarted); its unanswered requests may or "
+         "may not have taken effect; start a new session";
 }
 
 void Frontend::on_protocol_error(ConnId conn, const std::string& what, Nanos) {
@@ -181,6 +192,11 @@ void Frontend::handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now) {
   }
   c.peer = h.id;
   if (client_port) {
+    if (h.resume && sessions_.count(h.id) == 0) {
+      // Whether its earlier requests took effect is unknown here, and a resend must
+      // never be executed twice (seq 1 included), so the client has to start afresh.
+      return refuse(conn, "session_lost", session_lost_text(h.id));
+    }
     c.role = Role::kClient;
     Session& s = sessions_[h.id];
     if (s.conn != 0 && s.conn != conn) {
@@ -230,6 +246,12 @@ void Frontend::handle_request(const std::string& client, Request req, Nanos now)
   if (req.seq == 0) {
     outbox_.send(s.conn, Response{0, Status::kRejected, "", "seq must be 1 or more"});
     return;
+  }
+  if (s.highest_seq == 0 && req.seq > 1) {
+    // A session this frontend has no record of, resuming: it expired (or the frontend
+    // restarted). Whether its earlier requests took effect is unknown here, and a
+    // resend must never be executed twice, so the client has to start a new session.
+    return refuse(s.conn, "session_lost", session_lost_text(client));
   }
   if (req.seq <= s.highest_seq) {
     // A resend after a reconnect: answer from the session, never execute twice.
@@ -395,7 +417,8 @@ void Frontend::advance_commit(Nanos now) {
   while (!gets_waiting_commit_.empty() && gets_waiting_commit_.begin()->first <= commit_) {
     const std::string client = gets_waiting_commit_.begin()->second;
     gets_waiting_commit_.erase(gets_waiting_commit_.begin());
-    advance_session(client, sessions_[client], now);
+    auto s = sessions_.find(client);
+    if (s != sessions_.end()) advance_session(client, s->second, now);
   }
 }
 
@@ -669,6 +692,25 @@ void Frontend::tick(Nanos now) {
   }
   for (const auto& [conn, why] : dead) remove_node(conn, why, now);
   if (member_count() == 0) fail_unavailable(now);
+  if (now >= next_session_sweep_) expire_sessions(now);
+}
+
+// Forgets sessions whose client has been away for session_idle_timeout with nothing in
+// progress, so that client processes that come and go do not grow memory for ever.
+void Frontend::expire_sessions(Nanos now) {
+  next_session_sweep_ = now + std::min(kSecond, session_idle_timeout_ / 4);
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const Session& s = it->second;
+    const bool idle =
+        s.conn == 0 && s.queue.empty() &&
+        std::all_of(s.ops.begin(), s.ops.end(), [](const auto& op) { return op.second.done; });
+    if (idle && now - s.disconnected_at >= session_idle_timeout_) {
+      it = sessions_.erase(it);
+      ++sessions_expired_;
+    } else {
+      ++it;
+    }
+  }
 }
 
 // With no member alive, an operation waits unavailable_timeout (counted from when it
@@ -707,11 +749,17 @@ nlohmann::json Frontend::status() const {
   }
   std::size_t connected = 0;
   for (const auto& [id, s] : sessions_) connected += s.conn != 0;
-  return {{"role", "frontend"},           {"commit", commit_},
-          {"next_lsn", next_lsn_},        {"uncommitted", uncommitted_.size()},
-          {"members", member_count()},    {"nodes", nodes},
-          {"catchups", catchups_.size()}, {"reads_in_flight", reads_.size()},
-          {"clients", sessions_.size()},  {"clients_connected", connected}};
+  return {{"role", "frontend"},
+          {"commit", commit_},
+          {"next_lsn", next_lsn_},
+          {"uncommitted", uncommitted_.size()},
+          {"members", member_count()},
+          {"nodes", nodes},
+          {"catchups", catchups_.size()},
+          {"reads_in_flight", reads_.size()},
+          {"clients", sessions_.size()},
+          {"clients_connected", connected},
+          {"sessions_expired", sessions_expired_}};
 }
 
 }  // namespace kvs

@@ -56,6 +56,7 @@ class Frontend : public Machine {
     std::map<std::uint64_t, ClientOp> ops;
     std::deque<std::uint64_t> queue;  // seqs not yet started, in issue order
     Lsn last_put_lsn = 0;             // the client's latest started PUT
+    Nanos disconnected_at = 0;        // when conn last became 0
   };
 
   enum class NodeState { kJoining, kWaiting, kCatchingUp, kMember };
@@ -102,6 +103,7 @@ class Frontend : public Machine {
   // Connections and handshakes.
   void handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now);
   void refuse(ConnId conn, const std::string& code, const std::string& message);
+  std::string session_lost_text(const std::string& client) const;
 
   // Clients.
   void handle_request(const std::string& client, Request req, Nanos now);
@@ -141,12 +143,16 @@ class Frontend : public Machine {
   std::string member_list() const;
 
   void tick(Nanos now);
+  void expire_sessions(Nanos now);
   void fail_unavailable(Nanos now);
 
   FrontendConfig config_;
   NonceSource nonces_;
   Nanos storage_timeout_;
   Nanos unavailable_timeout_;
+  Nanos session_idle_timeout_;
+  Nanos next_session_sweep_ = 0;
+  std::uint64_t sessions_expired_ = 0;
   Nanos tick_period_;
 
   std::map<ConnId, Conn> conns_;

@@ -108,6 +108,11 @@ class Reader {
     return true;
   }
 
+  // Absent means false.
+  bool optional_boolean(const char* name, bool* out) {
+    return find(name, false) == nullptr || boolean(name, out);
+  }
+
   bool boolean(const char* name, bool* out) {
     json* v = find(name, true);
     if (v == nullptr) return false;
@@ -241,10 +246,12 @@ void encode_fields(JsonWriter& w, const Hello& m) {
   w.i64("version", m.version);
   w.string("id", m.id);
   w.string("proof", m.proof);
+  w.boolean("resume", m.resume);
 }
 bool decode_fields(Reader& r, Hello* m) {
   return r.string("role", &m->role) && r.integer("version", &m->version) &&
-         r.optional_string("id", &m->id) && r.optional_string("proof", &m->proof);
+         r.optional_string("id", &m->id) && r.optional_string("proof", &m->proof) &&
+         r.optional_boolean("resume", &m->resume);
 }
 
 void encode_fields(JsonWriter& w, const Welcome& m) {

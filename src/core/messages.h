@@ -37,6 +37,9 @@ struct Hello {
   int version = kProtocolVersion;
   std::string id;     // client id or storage node id; may be empty for probes
   std::string proof;  // auth_proof(secret, challenge nonce, role, id); empty: no secret
+  // Client: this session sent requests on an earlier connection. A frontend with no
+  // record of the session then answers session_lost instead of starting it afresh.
+  bool resume = false;
   bool operator==(const Hello&) const = default;
 };
 

@@ -56,6 +56,10 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
      "connections from anywhere (otherwise the frontend refuses to start on such an address "
      "and refuses non-loopback peers). Anyone who can connect can then read and write "
      "every key"},
+    {"session_idle_timeout", &FrontendConfig::session_idle_timeout,
+     "seconds the frontend keeps the session of a disconnected client with nothing "
+     "pending (its record of answered requests); a client returning later is told "
+     "session_lost and starts a new session"},
     {"max_key_bytes", &FrontendConfig::max_key_bytes, "largest key accepted, in bytes"},
     {"max_value_bytes", &FrontendConfig::max_value_bytes, "largest value accepted, in bytes"},
     {"max_frame_bytes", &FrontendConfig::max_frame_bytes,

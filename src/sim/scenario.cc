@@ -82,6 +82,14 @@ Scenario draw_scenario(std::uint64_t seed) {
       c.frontend.secret = c.storage.secret = c.client.secret = secret;
     }
   }
+  {
+    // A third of the seeds forget idle sessions of disconnected clients about as fast
+    // as partitions heal, so clients come back to "session_lost" and must start over
+    // without executing anything twice. Own stream, like the secret.
+    Prng e = Prng::stream(seed, "sessions");
+    static const double kIdle[] = {0.3, 1.0, 3.0};
+    if (e.chance(kMillion / 3)) c.frontend.session_idle_timeout = e.pick(kIdle);
+  }
 
   WorkloadParams& w = s.workload;
   static const int kKeys[] = {1, 2, 3, 5, 8, 16, 32, 64};
@@ -126,7 +134,11 @@ std::string Scenario::describe() const {
          " keys=" + std::to_string(workload.keys) + " put=" + percent(workload.put_ppm) +
          " out=" + std::to_string(workload.max_outstanding) +
          " st=" + ms_text(seconds_to_nanos(cluster.frontend.storage_timeout)) +
-         (cluster.frontend.secret.empty() ? "" : " secret") + " faults=" + faults.describe();
+         (cluster.frontend.secret.empty() ? "" : " secret") +
+         (cluster.frontend.session_idle_timeout < FrontendConfig{}.session_idle_timeout
+              ? " idle=" + ms_text(seconds_to_nanos(cluster.frontend.session_idle_timeout))
+              : "") +
+         " faults=" + faults.describe();
 }
 
 // ---- results ----------------------------------------------------------------------

@@ -125,16 +125,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // One RESP connection, fed the stream whole and in pieces.
   kvs::RespOptions session_options;
   session_options.limits = limits;
-  session_options.auth_required = (options & 2) != 0;
+  if ((options & 2) != 0) session_options.secret = "secret";  // the password the seeds use
   session_options.max_pending = (options & 4) ? 2 : 1024;
   kvs::RespSession a(7, session_options), b(7, session_options);
   SessionLog log_a, log_b;
   kvs::RespSession::Output out;
+  // The frontend's challenge arrives first, so the session's Hello and requests flow.
+  const kvs::Message challenge = kvs::Challenge{std::string(64, 'c')};
   a.start(&out);
+  a.on_message(challenge, &out);
   log_a.add(out);
   a.on_bytes(stream, &out);
   log_a.add(out);
   b.start(&out);
+  b.on_message(challenge, &out);
   log_b.add(out);
   kvs::fuzz::for_each_piece(seed, stream, [&](std::string_view piece) {
     b.on_bytes(piece, &out);

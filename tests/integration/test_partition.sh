@@ -37,7 +37,10 @@ KVS_NETNS[frontend]=$FE_NS
 cut() { ip -n "$FE_NS" link set "fe-$1-$$" down; echo "[$(date +%T)] link to $1 down"; }
 heal() { ip -n "$FE_NS" link set "fe-$1-$$" up; echo "[$(date +%T)] link to $1 up"; }
 
-KVS_FRONTEND_STORAGE_LISTEN=0.0.0.0:0 start_frontend --storage-timeout 1 --unavailable-timeout 20
+# Off loopback a cluster secret is required (protected mode).
+KVS_AUTH=(--secret "partition-test-$$")
+KVS_FRONTEND_STORAGE_LISTEN=0.0.0.0:0 start_frontend --storage-timeout 1 --unavailable-timeout 20 \
+  "${KVS_AUTH[@]}"
 port=${KVS_STORAGE_ADDR##*:}
 for n in 1 2 3; do
   KVS_FRONTEND_AT[s$n]=10.77.$n.1:$port

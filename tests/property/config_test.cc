@@ -152,6 +152,7 @@ const FieldSpec<FrontendConfig> kFrontendSchema[] = {
     KVS_FIELD(FrontendConfig, secret, kString),
     KVS_FIELD(FrontendConfig, secret_file, kString),
     KVS_FIELD(FrontendConfig, insecure_no_secret, kBool),
+    KVS_FIELD(FrontendConfig, session_idle_timeout, kSeconds),
     KVS_FIELD(FrontendConfig, max_key_bytes, kPositive),
     KVS_FIELD(FrontendConfig, max_value_bytes, kPositive),
     KVS_FIELD(FrontendConfig, max_frame_bytes, kPositive),

@@ -195,7 +195,8 @@ struct Arbitrary<kvs::Hello> {
                                     {1, utf8_string()}})),
         gen::set(&Hello::version, kvs::testgen::any_int()), gen::set(&Hello::id, utf8_string()),
         gen::set(&Hello::proof, gen::weightedOneOf<std::string>(
-                                    {{1, kvs::testgen::hex_string()}, {1, utf8_string()}})));
+                                    {{1, kvs::testgen::hex_string()}, {1, utf8_string()}})),
+        gen::set(&Hello::resume));
   }
 };
 
@@ -401,7 +402,11 @@ inline nlohmann::ordered_json protocol_json(const Message& message) {
         if constexpr (std::is_same_v<T, Challenge>) {
           return {{"nonce", m.nonce}};
         } else if constexpr (std::is_same_v<T, Hello>) {
-          return {{"role", m.role}, {"version", m.version}, {"id", m.id}, {"proof", m.proof}};
+          return {{"role", m.role},
+                  {"version", m.version},
+                  {"id", m.id},
+                  {"proof", m.proof},
+                  {"resume", m.resume}};
         } else if constexpr (std::is_same_v<T, Welcome>) {
           return {{"id", m.id}};
         } else if constexpr (std::is_same_v<T, Error>) {

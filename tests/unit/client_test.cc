@@ -426,6 +426,40 @@ TEST_F(ClientTest, RejectedAndUnavailableCarryDetail) {
   EXPECT_EQ(d[0].detail, "value too large");
 }
 
+TEST_F(ClientTest, SessionLostFailsWhatIsPendingAndStartsANewSession) {
+  ConnId conn = connect_and_welcome();
+  EXPECT_EQ(session.put("k", "v1", kT0), 1u);
+  EXPECT_EQ(session.get("k", kT0), 2u);
+  take();
+  session.on_message(conn, Error{"session_lost", "no record of session alice"}, kT0);
+  auto e = take();
+  auto delivered = only<Deliver>(e);
+  ASSERT_EQ(delivered.size(), 2u);
+  EXPECT_EQ(delivered[0].op_id, 1u);
+  EXPECT_EQ(delivered[0].status, Status::kUnavailable) << "a put is indeterminate";
+  EXPECT_NE(delivered[0].detail.find("session lost"), std::string::npos);
+  EXPECT_EQ(delivered[1].op_id, 2u);
+  EXPECT_EQ(only<Close>(e).size(), 1u);
+  EXPECT_EQ(session.outstanding(), 0u);
+  // The next operation belongs to a new session: a new Hello id, seqs from 1 again,
+  // while op ids keep growing.
+  EXPECT_EQ(session.put("k", "v2", kT0), 3u);
+  session.on_timer(ClientSession::kReconnectTimer, kT0 + kSecond);
+  ConnId conn2 = only<Connect>(take()).at(0).conn;
+  session.on_connected(conn2, kT0 + kSecond);
+  session.on_message(conn2, Challenge{kNonce}, kT0 + kSecond);
+  auto s = sends(take());
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(std::get<Hello>(s[0].msg).id, "alice#2");
+  EXPECT_EQ(std::get<Request>(s[1].msg), (Request{1, Op::kPut, "k", "v2", 1}));
+  session.on_message(conn2, Welcome{"frontend"}, kT0 + kSecond);
+  session.on_message(conn2, Response{1, Status::kOk, "", ""}, kT0 + kSecond);
+  delivered = only<Deliver>(take());
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].op_id, 3u);
+  EXPECT_EQ(delivered[0].status, Status::kOk);
+}
+
 TEST_F(ClientTest, StatusRequestIsAnswered) {
   session.request_status(kT0);
   session.on_start(kT0);

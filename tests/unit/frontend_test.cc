@@ -460,6 +460,64 @@ TEST_F(FrontendTest, ASessionHoldsAtMostMaxClientOutstandingRequests) {
   EXPECT_EQ(writes.back().entry, (Entry{limit + 1, "k", "v2"}));
 }
 
+TEST_F(FrontendTest, ADisconnectedIdleSessionIsForgottenAndItsReturnIsToldSessionLost) {
+  storage(kS1, "s1", 0);
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");
+  ack(kS1, 1);
+  ASSERT_EQ(take<Response>(kAlice).size(), 1u);
+  ASSERT_EQ(take<Write>(kS1).size(), 1u);
+  fe_.on_closed(kAlice, now_);
+  const Nanos idle = seconds_to_nanos(FrontendConfig{}.session_idle_timeout);
+  advance(idle - kSecond);
+  EXPECT_EQ(fe_.status()["clients"], 1u) << "forgotten too early";
+  advance(2 * kSecond);
+  EXPECT_EQ(fe_.status()["clients"], 0u);
+  EXPECT_EQ(fe_.status()["sessions_expired"], 1u);
+  // Back with a request it may have sent before: the frontend cannot tell, so it says so.
+  client(kBob, "alice");
+  fe_.on_message(kBob, Request{2, Op::kPut, "k", "v2", 2}, now_);
+  drain();
+  auto errors = take<Error>(kBob);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "session_lost");
+  EXPECT_TRUE(was_closed(kBob));
+  EXPECT_EQ(fe_.status()["next_lsn"], 2u) << "a possibly resent PUT was executed";
+}
+
+TEST_F(FrontendTest, AResumingClientTheFrontendDoesNotKnowIsToldSessionLostAtHello) {
+  // Even a resend of seq 1 must not run again: the Hello says the session is not new.
+  fe_.on_accepted(kAlice, Listener::kClients, kLocal, now_);
+  fe_.on_message(kAlice, Hello{"client", kProtocolVersion, "alice", "", /*resume=*/true}, now_);
+  fe_.on_message(kAlice, Request{1, Op::kPut, "k", "v", 1}, now_);
+  drain();
+  auto errors = take<Error>(kAlice);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "session_lost");
+  EXPECT_TRUE(was_closed(kAlice));
+  EXPECT_EQ(fe_.status()["next_lsn"], 1u);
+  // A known session resumes as before.
+  client(kBob, "bob");
+  put(kBob, 1, "k", "v");
+  fe_.on_closed(kBob, now_);
+  fe_.on_accepted(kS3, Listener::kClients, kLocal, now_);
+  fe_.on_message(kS3, Hello{"client", kProtocolVersion, "bob", "", /*resume=*/true}, now_);
+  drain();
+  EXPECT_EQ(take<Welcome>(kS3).size(), 1u);
+}
+
+TEST_F(FrontendTest, ConnectedOrBusySessionsAreKept) {
+  client(kAlice, "alice");  // connected, idle
+  client(kBob, "bob");
+  get(kBob, 1, "k");  // no storage node: waits, then fails unavailable
+  fe_.on_closed(kBob, now_);
+  advance(seconds_to_nanos(FrontendConfig{}.session_idle_timeout) + 2 * kSecond);
+  // bob's GET failed after unavailable_timeout; his idle time counts from his disconnect,
+  // so he is gone; alice, connected, stays.
+  EXPECT_EQ(fe_.status()["clients"], 1u);
+  EXPECT_EQ(fe_.status()["clients_connected"], 1u);
+}
+
 TEST_F(FrontendTest, ProtocolErrorClosesOnlyThatConnection) {
   storage(kS1, "s1", 0);
   client(kAlice, "alice");
