@@ -6,6 +6,8 @@
 #include <string_view>
 #include <variant>
 
+#include "core/effects.h"
+
 namespace kvs {
 namespace {
 
@@ -145,7 +147,7 @@ bool check_frame(std::string* error, std::uint64_t max_frame_bytes) {
 }
 
 bool check_log_level(std::string* error, const std::string& level) {
-  if (level == "debug" || level == "info" || level == "warn" || level == "error") return true;
+  if (parse_log_level(level)) return true;
   return fail(error, "log_level", "must be \"debug\", \"info\", \"warn\" or \"error\"");
 }
 
