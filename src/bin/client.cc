@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   };
   extra.take = [&](const cxxopts::ParseResult& flags, std::string* error) {
     if (flags.count("log-level")) level_name = flags["log-level"].as<std::string>();
-    if (!kvs::net::parse_log_level(level_name)) {
+    if (!kvs::parse_log_level(level_name)) {
       *error = "--log-level: must be debug, info, warn or error";
       return false;
     }
@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
   }
 
   std::string error;
-  auto client = kvs::Client::open(config, &error, *kvs::net::parse_log_level(level_name));
+  auto client = kvs::Client::open(config, &error, *kvs::parse_log_level(level_name));
   if (!client) {
     std::cerr << "client: " << error << "\n";
     return kExitFailed;

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     options.resp.secret = config.secret;
   }
   options.log_name = "frontend";
-  options.min_level = net::parse_log_level(config.log_level).value_or(LogLevel::kInfo);
+  options.min_level = parse_log_level(config.log_level).value_or(LogLevel::kInfo);
   net::Runtime runtime(&loop, &frontend, options);
 
   std::string error;

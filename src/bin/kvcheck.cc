@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/history.h"
 #include "sim/check.h"
-#include "sim/history.h"
 
 namespace {
 

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   if (auto status = net::load_storage_config(argc, argv, &config)) return *status;
 
   const std::string name = "storage " + config.id;
-  const LogLevel min_level = net::parse_log_level(config.log_level).value_or(LogLevel::kInfo);
+  const LogLevel min_level = parse_log_level(config.log_level).value_or(LogLevel::kInfo);
   std::string error;
   std::optional<net::OpenedStore> store = net::open_store(
       config.data_dir,

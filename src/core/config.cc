@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "core/auth.h"
+#include "core/effects.h"
 
 namespace kvs {
 namespace {
@@ -167,7 +168,7 @@ bool check_protected(std::string* error, std::string_view field, const std::stri
 }
 
 bool check_log_level(std::string* error, const std::string& level) {
-  if (level == "debug" || level == "info" || level == "warn" || level == "error") return true;
+  if (parse_log_level(level)) return true;
   return fail(error, "log_level", "must be \"debug\", \"info\", \"warn\" or \"error\"");
 }
 

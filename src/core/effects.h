@@ -2,7 +2,9 @@
 // the libuv backend (src/net) and the simulator (src/sim) carry them out in order.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -66,6 +68,12 @@ struct Deliver {
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// "debug", "info", "warn", "error": the one name table of log levels (log_level in the
+// config files, client --log-level, the simulator's trace; log lines show it in capitals).
+std::string_view log_level_name(LogLevel level);
+// The level of one of those names; nullopt for anything else.
+std::optional<LogLevel> parse_log_level(std::string_view name);
 
 struct LogLine {
   LogLevel level;

@@ -1,10 +1,8 @@
-// A Jepsen-style history of one client's operations, one JSON object per line, for the
-// checkers (linearizability, session guarantees):
-//   {"process":ID,"op":N,"type":"invoke"|"ok"|"fail"|"info","f":"read"|"write",
-//    "key":K,"value":V-or-null,"time":MONOTONIC_NS}
-// "op" is the client's op id (= its seq), so an invoke and its completion pair up even
-// with many operations outstanding. "time" is CLOCK_MONOTONIC (uv_hrtime), which is
-// shared by every process on the machine, so histories of several clients merge.
+// Writes a Jepsen-style history of one client's operations to a file, one JSON line per
+// event in the format of core/history.h. "op" is the client's op id (= its seq), so an
+// invoke and its completion pair up even with many operations outstanding. "time" is
+// CLOCK_MONOTONIC (uv_hrtime), which is shared by every process on the machine, so
+// histories of several clients merge.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/history.h"
 #include "core/messages.h"
 #include "core/types.h"
 
@@ -30,15 +29,10 @@ class HistoryWriter {
   // The operation was issued. value: what a PUT writes; nullopt for a GET.
   void invoke(std::uint64_t op_id, Op op, const std::string& key,
               const std::optional<std::string>& value, Nanos time);
-  // The operation finished. value: what a GET read (nullopt if not found or failed),
-  // or what a PUT wrote.
+  // The operation finished (see history_completion). value: what a GET read (nullopt if
+  // not found or failed), or what a PUT wrote.
   void complete(std::uint64_t op_id, Op op, Status status, const std::string& key,
                 const std::optional<std::string>& value, Nanos time);
-
-  // "ok": it took effect (a GET found or not found, a PUT acknowledged). "fail": it
-  // certainly did not (a failed GET has no effect; a rejected PUT was never applied).
-  // "info": it may have (a PUT that is unavailable or timed out is indeterminate).
-  static std::string_view completion_type(Op op, Status status);
 
   // Why the last write failed; empty if every line was written. Writing stops being
   // attempted after the first failure (the history would have a hole anyway).
@@ -46,8 +40,7 @@ class HistoryWriter {
 
  private:
   HistoryWriter(int fd, std::string process) : fd_(fd), process_(std::move(process)) {}
-  void write_line(std::uint64_t op_id, std::string_view type, Op op, const std::string& key,
-                  const std::optional<std::string>& value, Nanos time);
+  void write_line(const HistoryEvent& e);
 
   int fd_;
   std::string process_;

@@ -3,32 +3,18 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
 
 namespace kvs::net {
 
-std::optional<LogLevel> parse_log_level(std::string_view name) {
-  if (name == "debug") return LogLevel::kDebug;
-  if (name == "info") return LogLevel::kInfo;
-  if (name == "warn") return LogLevel::kWarn;
-  if (name == "error") return LogLevel::kError;
-  return std::nullopt;
-}
-
-std::string_view level_label(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "DEBUG";
-    case LogLevel::kInfo:
-      return "INFO ";
-    case LogLevel::kWarn:
-      return "WARN ";
-    case LogLevel::kError:
-      return "ERROR";
-  }
-  return "?    ";
+std::string level_label(LogLevel level) {
+  std::string label(log_level_name(level));
+  for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (label.size() < 5) label.resize(5, ' ');
+  return label;
 }
 
 void write_log_line(LogLevel level, std::string_view name, std::string_view text) {

@@ -10,11 +10,10 @@
 
 namespace kvs::net {
 
-// "debug", "info", "warn", "error" -> the level; nullopt for anything else.
-std::optional<LogLevel> parse_log_level(std::string_view name);
-
-// The fixed-width name used in log lines: "DEBUG", "INFO ", "WARN ", "ERROR".
-std::string_view level_label(LogLevel level);
+// The fixed-width name used in log lines: "DEBUG", "INFO ", "WARN ", "ERROR" (the
+// level's name, log_level_name in core/effects.h, in capitals). parse_log_level is
+// in core/effects.h too.
+std::string level_label(LogLevel level);
 
 // Formats one line (with a trailing newline) and writes it to stderr in one call,
 // so lines of concurrent processes sharing a terminal do not interleave mid-line.

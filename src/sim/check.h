@@ -43,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/history.h"
+#include "core/history.h"
 
 namespace kvs {
 

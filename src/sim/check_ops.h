@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/history.h"
 #include "sim/check.h"
-#include "sim/history.h"
 
 namespace kvs::check {
 

@@ -6,20 +6,6 @@
 namespace kvs::sim {
 namespace {
 
-const char* level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "?";
-}
-
 std::string node_name(int i) {
   return "s" + std::to_string(i + 1);
 }
@@ -155,7 +141,7 @@ void Cluster::run_effects(ProcId p) {
                                 std::string(status_name(e.status)) + " " + e.value);
               if (deliver_) deliver_(c, e);
             } else if constexpr (std::is_same_v<T, LogLine>) {
-              trace_->event(q_->now(), p, level_name(e.level), e.text);
+              trace_->event(q_->now(), p, log_level_name(e.level), e.text);
             } else if constexpr (std::is_same_v<T, Stop>) {
               trace_->event(q_->now(), p, "stop", e.reason);
               if (is_node) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/history.h"
 #include "sim/cluster.h"
-#include "sim/history.h"
 
 namespace kvs::sim {
 

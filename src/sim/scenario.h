@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "core/bugs.h"
+#include "core/history.h"
 #include "sim/cluster.h"
 #include "sim/fault_plan.h"
-#include "sim/history.h"
 #include "sim/workload.h"
 
 namespace kvs::sim {

@@ -24,11 +24,6 @@ Workload::Workload(EventQueue* queue, Cluster* cluster, Prng rng, WorkloadParams
   clients_.back().process = "final";
 }
 
-void Workload::record(const std::string& process, HistoryEvent::Type type, HistoryEvent::F f,
-                      const std::string& key, std::optional<std::string> value) {
-  history_->push_back(HistoryEvent{process, type, f, key, std::move(value), q_->now()});
-}
-
 void Workload::start(int client, Nanos until) {
   clients_[client].until = until;
   arm(client, rng_.nanos(params_.think_min, params_.think_max));
@@ -62,24 +57,20 @@ void Workload::tick(int client) {
                     ? 0
                     : static_cast<int>(rng_.below(static_cast<std::uint64_t>(params_.keys)));
   const bool put = rng_.chance(params_.put_ppm);
-  issue(client, put ? HistoryEvent::F::kWrite : HistoryEvent::F::kRead, key_name(k));
+  issue(client, put ? Op::kPut : Op::kGet, key_name(k));
   if (c.pending.size() < static_cast<std::size_t>(params_.max_outstanding)) {
     arm(client, rng_.nanos(params_.think_min, params_.think_max));
   }
 }
 
-void Workload::issue(int client, HistoryEvent::F f, const std::string& key) {
+void Workload::issue(int client, Op op, const std::string& key) {
   ClientState& c = clients_[client];
-  Pending p{f, key, "", q_->now()};
-  if (f == HistoryEvent::F::kWrite) {
-    p.value = "c" + std::to_string(client + 1) + "-" + std::to_string(++c.puts);
-    record(c.process, HistoryEvent::Type::kInvoke, f, key, p.value);
-  } else {
-    record(c.process, HistoryEvent::Type::kInvoke, f, key, std::nullopt);
-  }
+  Pending p{op, key, "", q_->now()};
+  if (op == Op::kPut) p.value = "c" + std::to_string(client + 1) + "-" + std::to_string(++c.puts);
+  history_->push_back(history_invocation(c.process, op, key, p.value, q_->now()));
   ++invoked_;
-  const std::uint64_t id = f == HistoryEvent::F::kWrite ? cluster_->put(client, key, p.value)
-                                                        : cluster_->get(client, key);
+  const std::uint64_t id =
+      op == Op::kPut ? cluster_->put(client, key, p.value) : cluster_->get(client, key);
   // The op may complete inside put()/get() only through a later event, never inline.
   c.pending.emplace(id, std::move(p));
 }
@@ -92,22 +83,13 @@ void Workload::on_deliver(int client, const Deliver& d) {
   c.pending.erase(it);
   ++completed_;
 
-  using T = HistoryEvent::Type;
-  T type;
-  std::optional<std::string> value;
-  if (p.f == HistoryEvent::F::kRead) {
-    type = d.status == Status::kOk || d.status == Status::kNotFound ? T::kOk : T::kFail;
-    if (d.status == Status::kOk) value = d.value;
-  } else {
-    type = d.status == Status::kOk            ? T::kOk
-           : d.status == Status::kUnavailable ? T::kInfo
-                                              : T::kFail;
-    value = p.value;
-  }
-  record(c.process, type, p.f, p.key, value);
+  history_->push_back(history_completion(c.process, p.op, d.status, p.key,
+                                         p.op == Op::kGet ? d.value : p.value, q_->now()));
+  const HistoryEvent::Type type = history_->back().type;
 
   const bool final_reader = client == cluster_->clients();
-  if (type != T::kOk && (final_reader || (strict_from_ >= 0 && p.invoked >= strict_from_))) {
+  if (type != HistoryEvent::Type::kOk &&
+      (final_reader || (strict_from_ >= 0 && p.invoked >= strict_from_))) {
     liveness_failures_.push_back(
         std::string(final_reader ? "final read" : "operation") + " of " + p.key + " by " +
         c.process + " invoked at t=" + seconds_text(p.invoked) +
@@ -117,7 +99,7 @@ void Workload::on_deliver(int client, const Deliver& d) {
   if (final_reader) {
     ++final_done_;
     if (c.final_next >= 0 && c.final_next < params_.keys) {
-      issue(client, HistoryEvent::F::kRead, key_name(c.final_next++));
+      issue(client, Op::kGet, key_name(c.final_next++));
     }
     return;
   }
@@ -128,7 +110,7 @@ void Workload::start_final_reads(int reader) {
   ClientState& c = clients_[reader];
   c.final_next = 0;
   while (c.final_next < params_.keys && c.pending.size() < kFinalReadsInFlight) {
-    issue(reader, HistoryEvent::F::kRead, key_name(c.final_next++));
+    issue(reader, Op::kGet, key_name(c.final_next++));
   }
 }
 

@@ -1,9 +1,10 @@
 // The clients' workload: each client keeps up to max_outstanding GET/PUT operations in
 // flight on its ClientSession, over a key space drawn per seed, writing unique values
 // ("c3-17": client 3's 17th put) so every read names the one write it saw. Every
-// invocation and completion goes into the history (sim/history.h) the checkers judge:
+// invocation and completion goes into the history (core/history.h) the checkers judge:
 //   GET ok -> ok with the value (none if not found); GET unavailable/rejected -> fail;
-//   PUT ok -> ok; PUT unavailable (timed out) -> info; PUT rejected -> fail.
+//   PUT ok -> ok; PUT unavailable (timed out) -> info; PUT rejected -> fail
+// (history_completion in core/history.h, the same mapping client --history uses).
 // At the end a fresh client reads every key; those reads are in the history too, so the
 // linearizability checker also judges durability.
 #pragma once
@@ -13,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "core/history.h"
 #include "sim/cluster.h"
 #include "sim/event_queue.h"
-#include "sim/history.h"
 #include "sim/prng.h"
 
 namespace kvs::sim {
@@ -58,7 +59,7 @@ class Workload {
 
  private:
   struct Pending {
-    HistoryEvent::F f;
+    Op op;
     std::string key;
     std::string value;
     Nanos invoked = 0;
@@ -74,9 +75,7 @@ class Workload {
 
   void arm(int client, Nanos delay);
   void tick(int client);
-  void issue(int client, HistoryEvent::F f, const std::string& key);
-  void record(const std::string& process, HistoryEvent::Type type, HistoryEvent::F f,
-              const std::string& key, std::optional<std::string> value);
+  void issue(int client, Op op, const std::string& key);
 
   EventQueue* q_;
   Cluster* cluster_;

@@ -35,8 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/history.h"
 #include "sim/check.h"
-#include "sim/history.h"
 
 namespace kvs {
 namespace {

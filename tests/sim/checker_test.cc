@@ -12,9 +12,9 @@
 #include <set>
 #include <string>
 
+#include "core/history.h"
 #include "sim/check.h"
 #include "sim/check_ops.h"
-#include "sim/history.h"
 #include "sim/linearizable_zones.h"
 
 namespace kvs {
@@ -95,66 +95,6 @@ CheckReport expect_caught(const History& h, const std::string& checker) {
   EXPECT_TRUE(r.errors.empty()) << describe(r);
   EXPECT_EQ(checkers(r).count(checker), 1u) << "expected " << checker << ":\n" << describe(r);
   return r;
-}
-
-// ---- history.cc: the JSON lines format ----
-
-TEST(HistoryJson, RoundTrips) {
-  HistoryEvent e{"c1", Type::kOk, F::kRead, "k\"1", std::string("v\n\u00e9"), 123456789012};
-  std::string error;
-  auto back = history_event_from_json(history_event_to_json(e), &error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(*back, e);
-  e.value.reset();
-  e.type = Type::kInfo;
-  e.f = F::kWrite;
-  back = history_event_from_json(history_event_to_json(e), &error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(*back, e);
-}
-
-TEST(HistoryJson, ReadsTheClientFormat) {
-  std::string error;
-  auto e = history_event_from_json(
-      R"({"f":"write","key":"a","op":7,"process":"c2","time":5,"type":"invoke","value":"x"})",
-      &error);
-  ASSERT_TRUE(e) << error;
-  EXPECT_EQ(e->process, "c2");
-  EXPECT_EQ(e->f, F::kWrite);
-  EXPECT_EQ(e->value, "x");
-  EXPECT_EQ(e->time, 5);
-  // value may be left out (a read's invocation).
-  e = history_event_from_json(R"({"f":"read","key":"a","process":"c2","time":5,"type":"invoke"})",
-                              &error);
-  ASSERT_TRUE(e) << error;
-  EXPECT_FALSE(e->value);
-}
-
-TEST(HistoryJson, ErrorsNameTheField) {
-  const std::pair<const char*, const char*> cases[] = {
-      {R"({"f":"read","key":"a","time":5,"type":"ok"})", "\"process\""},
-      {R"({"f":"read","key":"a","process":1,"time":5,"type":"ok"})", "\"process\""},
-      {R"({"f":"read","key":"a","process":"c","time":5,"type":"done"})", "\"type\""},
-      {R"({"f":"cas","key":"a","process":"c","time":5,"type":"ok"})", "\"f\""},
-      {R"({"f":"read","process":"c","time":5,"type":"ok"})", "\"key\""},
-      {R"({"f":"read","key":"a","process":"c","time":5,"type":"ok","value":3})", "\"value\""},
-      {R"({"f":"read","key":"a","process":"c","time":"5","type":"ok"})", "\"time\""},
-      {R"({"f":"read","key":"a","process":"c","time":1.5,"type":"ok"})", "\"time\""},
-      {R"({"f":"read","key":"a","process":"c","type":"ok"})", "\"time\""},
-      {R"({"f":"read","key":"a","process":"c","time":18446744073709551615,"type":"ok"})",
-       "\"time\""},
-      {R"({"f":"read","key":"a","process":"c","time":5,"type":"ok","op":"x"})", "\"op\""},
-      {R"({"f":"read",)", "JSON"},
-      {R"([1,2])", "JSON object"},
-      {"", "JSON"},
-  };
-  for (const auto& [line, field] : cases) {
-    std::string error;
-    EXPECT_FALSE(history_event_from_json(line, &error)) << line;
-    EXPECT_NE(error.find(field), std::string::npos) << line << " -> " << error;
-  }
-  // A null error pointer is allowed, and nothing throws.
-  EXPECT_FALSE(history_event_from_json("{", nullptr));
 }
 
 // ---- valid histories pass ----

@@ -6,9 +6,12 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "core/history.h"
 #include "net/history.h"
 
 namespace kvs {
@@ -87,36 +90,41 @@ TEST(ClientCliTest, FormatsResults) {
             "error: rejected: too large");
 }
 
-TEST(HistoryTest, CompletionTypes) {
-  using H = net::HistoryWriter;
-  EXPECT_EQ(H::completion_type(Op::kGet, Status::kOk), "ok");
-  EXPECT_EQ(H::completion_type(Op::kGet, Status::kNotFound), "ok");
-  EXPECT_EQ(H::completion_type(Op::kGet, Status::kUnavailable), "fail");
-  EXPECT_EQ(H::completion_type(Op::kGet, Status::kRejected), "fail");
-  EXPECT_EQ(H::completion_type(Op::kPut, Status::kOk), "ok");
-  EXPECT_EQ(H::completion_type(Op::kPut, Status::kRejected), "fail");
-  EXPECT_EQ(H::completion_type(Op::kPut, Status::kUnavailable), "info");
-}
-
-TEST(HistoryTest, WritesOneJsonLinePerEvent) {
+// What a HistoryWriter for `process` writes to a fresh file when `write` drives it: the
+// file's lines.
+std::vector<std::string> written_history(const std::string& process,
+                                         const std::function<void(net::HistoryWriter&)>& write) {
   char path[] = "/tmp/kvs_history_test_XXXXXX";
   int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
+  EXPECT_GE(fd, 0);
+  if (fd < 0) return {};
   close(fd);
   {
     std::string error;
-    auto h = net::HistoryWriter::open(path, "c1", &error);
-    ASSERT_TRUE(h) << error;
-    h->invoke(1, Op::kPut, "k", "v", 100);
-    h->invoke(2, Op::kGet, "k", std::nullopt, 101);
-    h->complete(1, Op::kPut, Status::kUnavailable, "k", "v", 200);
-    h->complete(2, Op::kGet, Status::kNotFound, "k", std::nullopt, 201);
-    EXPECT_EQ(h->error(), "");
+    auto h = net::HistoryWriter::open(path, process, &error);
+    EXPECT_TRUE(h) << error;
+    if (h) {
+      write(*h);
+      EXPECT_EQ(h->error(), "");
+    }
   }
   std::ifstream in(path);
-  std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
   unlink(path);
+  return lines;
+}
+
+TEST(HistoryTest, WritesOneJsonLinePerEvent) {
+  std::vector<nlohmann::json> lines;
+  for (const std::string& line : written_history("c1", [](net::HistoryWriter& h) {
+         h.invoke(1, Op::kPut, "k", "v", 100);
+         h.invoke(2, Op::kGet, "k", std::nullopt, 101);
+         h.complete(1, Op::kPut, Status::kUnavailable, "k", "v", 200);
+         h.complete(2, Op::kGet, Status::kNotFound, "k", std::nullopt, 201);
+       })) {
+    lines.push_back(nlohmann::json::parse(line));
+  }
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0], (nlohmann::json{{"process", "c1"},
                                       {"op", 1},
@@ -131,6 +139,36 @@ TEST(HistoryTest, WritesOneJsonLinePerEvent) {
   EXPECT_EQ(lines[2]["value"], "v");
   EXPECT_EQ(lines[3]["type"], "ok");
   EXPECT_TRUE(lines[3]["value"].is_null());
+}
+
+// Whatever the writer writes, the reader kvcheck uses (core/history.h) reads back.
+TEST(HistoryTest, WriterToReaderRoundTrip) {
+  const std::vector<std::string> lines = written_history("c7", [](net::HistoryWriter& h) {
+    h.invoke(1, Op::kPut, "k\"1", "v\n\u00e9", 100);
+    h.invoke(2, Op::kGet, "k\"1", std::nullopt, 101);
+    h.invoke(3, Op::kGet, "k2", std::nullopt, 102);
+    h.complete(2, Op::kGet, Status::kOk, "k\"1", "v\n\u00e9", 200);
+    h.complete(1, Op::kPut, Status::kOk, "k\"1", "v\n\u00e9", 201);
+    h.complete(3, Op::kGet, Status::kUnavailable, "k2", std::nullopt, 202);
+  });
+  using T = HistoryEvent::Type;
+  using F = HistoryEvent::F;
+  const History expected = {
+      {"c7", T::kInvoke, F::kWrite, "k\"1", "v\n\u00e9", 100, 1},
+      {"c7", T::kInvoke, F::kRead, "k\"1", std::nullopt, 101, 2},
+      {"c7", T::kInvoke, F::kRead, "k2", std::nullopt, 102, 3},
+      {"c7", T::kOk, F::kRead, "k\"1", "v\n\u00e9", 200, 2},
+      {"c7", T::kOk, F::kWrite, "k\"1", "v\n\u00e9", 201, 1},
+      {"c7", T::kFail, F::kRead, "k2", std::nullopt, 202, 3},
+  };
+  History read;
+  for (const std::string& line : lines) {
+    std::string error;
+    auto e = history_event_from_json(line, &error);
+    ASSERT_TRUE(e) << line << ": " << error;
+    read.push_back(*e);
+  }
+  EXPECT_EQ(read, expected);
 }
 
 TEST(HistoryTest, OpenFailureNamesTheFile) {

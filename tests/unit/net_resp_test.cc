@@ -2,16 +2,14 @@
 // client connection (Hello, then Requests), replies reach the socket in command order,
 // reading pauses at max_pending and resumes, and QUIT closes after the replies owed.
 // Every wait is a condition with a deadline.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <functional>
 
 #include "net/runtime.h"
+#include "uv_test_loop.h"
 
 namespace kvs::net {
 namespace {
@@ -55,22 +53,12 @@ class HoldingMachine : public Machine {
   std::vector<std::pair<ConnId, Request>> held_;
 };
 
-class NetRespTest : public ::testing::Test {
+class NetRespTest : public UvTestLoop {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    // Wakes uv_run(ONCE) regularly so run_until can check its deadline.
-    uv_timer_init(&loop_, &tick_);
-    uv_timer_start(
-        &tick_, [](uv_timer_t*) {}, 10, 10);
-  }
-
   void TearDown() override {
     if (runtime_) runtime_->shutdown();
     if (fd_ >= 0) close(fd_);
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
+    UvTestLoop::TearDown();
   }
 
   void start(std::size_t max_pending) {
@@ -86,33 +74,33 @@ class NetRespTest : public ::testing::Test {
     ASSERT_GT(port, 0);
     ASSERT_NE(port, runtime_->bound_port(Listener::kClients));
 
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    fd_ = connect_loopback(port);
+    ASSERT_GE(fd_, 0);
     fcntl(fd_, F_SETFL, O_NONBLOCK);
   }
 
   // Runs the loop, collecting what the server sends, until `done` or the deadline.
   bool run_until(const std::function<bool()>& done) {
-    const Nanos deadline = Runtime::now() + 10 * kSecond;
-    while (!done()) {
-      if (Runtime::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_ONCE);
-      char buf[65536];
-      for (;;) {
-        ssize_t n = read(fd_, buf, sizeof buf);
-        if (n > 0) {
-          received_.append(buf, static_cast<std::size_t>(n));
-          continue;
-        }
-        if (n == 0) eof_ = true;
-        break;
+    return UvTestLoop::run_until(
+        [&] {
+          drain();
+          return done();
+        },
+        10 * kSecond);
+  }
+
+  // Reads whatever the server has sent so far (the socket is non-blocking).
+  void drain() {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(fd_, buf, sizeof buf);
+      if (n > 0) {
+        received_.append(buf, static_cast<std::size_t>(n));
+        continue;
       }
+      if (n == 0) eof_ = true;
+      break;
     }
-    return true;
   }
 
   void send_all(const std::string& bytes) {
@@ -124,8 +112,6 @@ class NetRespTest : public ::testing::Test {
     }));
   }
 
-  uv_loop_t loop_;
-  uv_timer_t tick_;
   HoldingMachine machine_;
   std::unique_ptr<Runtime> runtime_;
   int fd_ = -1;

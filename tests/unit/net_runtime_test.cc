@@ -1,9 +1,7 @@
 // The libuv backend on a real loop and real sockets on 127.0.0.1, with a tiny scripted
 // Machine: connections, framing errors, timers, disk effects and Stop. Every wait is a
 // condition with a deadline; nothing sleeps.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 
 #include "core/framing.h"
 #include "net/runtime.h"
+#include "uv_test_loop.h"
 
 namespace kvs::net {
 namespace {
@@ -93,22 +92,11 @@ class TestMachine : public Machine {
   bool busy = false;
 };
 
-class NetRuntimeTest : public ::testing::Test {
+class NetRuntimeTest : public UvTestLoop {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    // Wakes uv_run(ONCE) regularly so run_until can check its deadline.
-    uv_timer_init(&loop_, &tick_);
-    uv_timer_start(
-        &tick_, [](uv_timer_t*) {}, 10, 10);
-  }
-
   void TearDown() override {
     for (auto& rt : runtimes_) rt->shutdown();
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
-    // Every handle must close, or the loop would not end: checks for leaks too.
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
+    UvTestLoop::TearDown();
     runtimes_.clear();
     for (const std::string& dir : dirs_) std::filesystem::remove_all(dir);
   }
@@ -133,28 +121,6 @@ class NetRuntimeTest : public ::testing::Test {
     return pattern;
   }
 
-  bool run_until(const std::function<bool()>& done, Nanos limit = 5 * kSecond) {
-    const Nanos deadline = Runtime::now() + limit;
-    while (!done()) {
-      if (Runtime::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    return true;
-  }
-
-  // A plain blocking socket, to send bytes no Machine would.
-  static int raw_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    return fd;
-  }
-
-  uv_loop_t loop_;
-  uv_timer_t tick_;
   std::vector<std::unique_ptr<Runtime>> runtimes_;
   std::vector<std::string> dirs_;
 };
@@ -230,8 +196,8 @@ TEST_F(NetRuntimeTest, SecondInboundConnectionGetsANewId) {
   Runtime* srv = make(&server, listening(Listener::kClients));
   std::string error;
   ASSERT_TRUE(srv->start(&error)) << error;
-  int a = raw_connect(srv->bound_port(Listener::kClients));
-  int b = raw_connect(srv->bound_port(Listener::kClients));
+  int a = connect_loopback(srv->bound_port(Listener::kClients));
+  int b = connect_loopback(srv->bound_port(Listener::kClients));
   ASSERT_TRUE(run_until([&] { return server.accepted.size() == 2; }));
   EXPECT_LT(server.accepted[0].first, server.accepted[1].first);
   EXPECT_EQ(server.accepted[0].second, Listener::kClients);
@@ -252,7 +218,7 @@ TEST_F(NetRuntimeTest, OversizedFrameIsAProtocolErrorAndTheAnswerArrivesBeforeEo
   std::string error;
   ASSERT_TRUE(srv->start(&error)) << error;
 
-  int fd = raw_connect(srv->bound_port(Listener::kClients));
+  int fd = connect_loopback(srv->bound_port(Listener::kClients));
   // A header announcing 1 MiB, plus bytes the server never reads as a message.
   std::string bytes = std::string("\x00\x10\x00\x00", 4) + std::string(4096, 'x');
   ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
