@@ -35,6 +35,7 @@ const Field<FrontendConfig> kFrontendFields[] = {
     {"max_frame_bytes", &FrontendConfig::max_frame_bytes},
     {"catchup_chunk_bytes", &FrontendConfig::catchup_chunk_bytes},
     {"max_client_outstanding", &FrontendConfig::max_client_outstanding},
+    {"max_connections_per_address", &FrontendConfig::max_connections_per_address},
     {"accept_data_loss", &FrontendConfig::accept_data_loss},
     {"log_level", &FrontendConfig::log_level},
 };

@@ -27,7 +27,8 @@ struct FrontendConfig {
   std::uint64_t max_value_bytes = 1024 * 1024;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
   std::uint64_t catchup_chunk_bytes = 256 * 1024;
-  std::uint64_t max_client_outstanding = 1024;  // requests of one client session held at once
+  std::uint64_t max_client_outstanding = 1024;       // requests of one client session held at once
+  std::uint64_t max_connections_per_address = 1000;  // open connections from one peer IP
   bool accept_data_loss = false;  // let a stale node become the only replica (loses writes)
   std::string log_level = "info";
   PlantedBugs bugs;  // simulator only (kvsim --bug); never set from a file

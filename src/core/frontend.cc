@@ -68,6 +68,13 @@ void Frontend::on_accepted(ConnId conn, Listener listener, const PeerAddress& pe
   c.listener = listener;
   c.address = peer.address;
   Conn& stored = conns_[conn] = std::move(c);
+  const std::size_t open = ++conns_per_host_[host_of(peer.address)];
+  if (open > config_.max_connections_per_address) {
+    return refuse(conn, "too_many_connections",
+                  "more than " + std::to_string(config_.max_connections_per_address) +
+                      " connections from " + host_of(peer.address) +
+                      " (max_connections_per_address)");
+  }
   if (config_.secret.empty() && !config_.insecure_no_secret && !peer.loopback) {
     return refuse(conn, "protected_mode",
                   "kvs frontend is in protected mode: no cluster secret is set, so only "
@@ -85,6 +92,8 @@ void Frontend::on_closed(ConnId conn, Nanos now) {
   if (it == conns_.end()) return;
   Conn c = std::move(it->second);
   conns_.erase(it);
+  auto host = conns_per_host_.find(host_of(c.address));
+  if (host != conns_per_host_.end() && --host->second == 0) conns_per_host_.erase(host);
   if (c.role == Role::kClient) {
     auto s = sessions_.find(c.peer);
     if (s != sessions_.end() && s->second.conn == conn) {
@@ -111,6 +120,11 @@ void Frontend::refuse(ConnId conn, const std::string& code, const std::string& m
   outbox_.log(LogLevel::kWarn, who + " refused: " + message);
   outbox_.send(conn, Error{code, message});
   close_conn(conn);
+}
+
+std::string Frontend::host_of(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
 std::string Frontend::session_lost_text(const std::string& client) const {

@@ -103,6 +103,8 @@ class Frontend : public Machine {
   // Connections and handshakes.
   void handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now);
   void refuse(ConnId conn, const std::string& code, const std::string& message);
+  // The IP part of a peer's "ip:port", the unit max_connections_per_address counts.
+  static std::string host_of(const std::string& address);
   std::string session_lost_text(const std::string& client) const;
 
   // Clients.
@@ -157,6 +159,7 @@ class Frontend : public Machine {
 
   std::map<ConnId, Conn> conns_;
   std::map<std::string, Session> sessions_;
+  std::map<std::string, std::size_t> conns_per_host_;  // open connections by peer IP
   std::map<ConnId, Node> nodes_;
   std::map<ConnId, Catchup> catchups_;  // by joiner conn
   std::map<std::uint64_t, PendingRead> reads_;

@@ -70,6 +70,9 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
      "requests one client session may have unanswered (or answered but not yet "
      "confirmed) at once; beyond it the connection gets a too_many_requests error and "
      "is closed (the client resends later)"},
+    {"max_connections_per_address", &FrontendConfig::max_connections_per_address,
+     "connections one peer IP address may hold open at once, on all ports together; "
+     "one more gets a too_many_connections error and is closed"},
     {"accept_data_loss", &FrontendConfig::accept_data_loss,
      "after a total failure, admit a stale storage node as the only replica instead of "
      "waiting for one that holds every committed write. LOSES acknowledged writes; "

@@ -158,6 +158,7 @@ const FieldSpec<FrontendConfig> kFrontendSchema[] = {
     KVS_FIELD(FrontendConfig, max_frame_bytes, kPositive),
     KVS_FIELD(FrontendConfig, catchup_chunk_bytes, kPositive),
     KVS_FIELD(FrontendConfig, max_client_outstanding, kPositive),
+    KVS_FIELD(FrontendConfig, max_connections_per_address, kPositive),
     KVS_FIELD(FrontendConfig, accept_data_loss, kBool),
     KVS_FIELD(FrontendConfig, log_level, kString),
 };

@@ -518,6 +518,36 @@ TEST_F(FrontendTest, ConnectedOrBusySessionsAreKept) {
   EXPECT_EQ(fe_.status()["clients_connected"], 1u);
 }
 
+TEST(FrontendLimits, ConnectionsFromOneAddressAreCappedOnAllPortsTogether) {
+  FrontendConfig c;
+  c.secret = "s";  // network peers allowed
+  c.max_connections_per_address = 2;
+  Frontend fe(c, SeedKey{4, 5, 6});
+  fe.on_start(0);
+  fe.outbox().take();
+  const auto refused = [&](ConnId conn) {
+    for (const Effect& e : fe.outbox().take()) {
+      const auto* s = std::get_if<Send>(&e);
+      if (s != nullptr && s->conn == conn && std::holds_alternative<Error>(s->msg)) {
+        return std::get<Error>(s->msg).code;
+      }
+    }
+    return std::string();
+  };
+  fe.on_accepted(kAlice, Listener::kClients, PeerAddress{"10.0.0.1:1001", false}, 0);
+  EXPECT_EQ(refused(kAlice), "");
+  fe.on_accepted(kS1, Listener::kStorage, PeerAddress{"10.0.0.1:1002", false}, 0);
+  EXPECT_EQ(refused(kS1), "");
+  fe.on_accepted(kBob, Listener::kClients, PeerAddress{"10.0.0.1:1003", false}, 0);
+  EXPECT_EQ(refused(kBob), "too_many_connections");
+  fe.on_accepted(kS2, Listener::kClients, PeerAddress{"10.0.0.2:1004", false}, 0);
+  EXPECT_EQ(refused(kS2), "") << "another address has its own count";
+  fe.on_closed(kBob, 0);
+  fe.on_closed(kAlice, 0);
+  fe.on_accepted(kS3, Listener::kClients, PeerAddress{"10.0.0.1:1005", false}, 0);
+  EXPECT_EQ(refused(kS3), "") << "a closed connection frees its place";
+}
+
 TEST_F(FrontendTest, ProtocolErrorClosesOnlyThatConnection) {
   storage(kS1, "s1", 0);
   client(kAlice, "alice");
