@@ -409,7 +409,7 @@ TEST_F(FrontendTest, BadHelloIsRefusedAndClosed) {
   EXPECT_EQ(e[0].code, "bad_version");
 }
 
-TEST_F(FrontendTest, OversizedKeyIsRejectedWithoutEffect) {
+TEST_F(FrontendTest, OversizedKeyOrValueIsRejectedWithoutEffect) {
   storage(kS1, "s1", 0);
   client(kAlice, "alice");
   put(kAlice, 1, std::string(2000, 'k'), "v");
@@ -418,6 +418,12 @@ TEST_F(FrontendTest, OversizedKeyIsRejectedWithoutEffect) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, Status::kRejected);
   EXPECT_NE(r[0].detail.find("max_key_bytes"), std::string::npos);
+  put(kAlice, 2, "k", std::string(FrontendConfig{}.max_value_bytes + 1, 'v'));
+  EXPECT_TRUE(take<Write>(kS1).empty());
+  r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kRejected);
+  EXPECT_NE(r[0].detail.find("max_value_bytes"), std::string::npos);
 }
 
 TEST_F(FrontendTest, InvalidRequestIsRejectedAtOnceEvenBehindAWaitingGet) {
