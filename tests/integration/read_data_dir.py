@@ -64,4 +64,5 @@ def main():
     print(f"  {folder} holds all {len(expect)} acknowledged writes ({len(state)} keys)")
 
 
-main()
+if __name__ == "__main__":
+    main()
