@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 // A violated invariant aborts with a short message: libFuzzer saves the input as a
@@ -24,6 +25,19 @@ namespace kvs::fuzz {
 // Cuts `bytes` into consecutive pieces (some may be empty) chosen by `seed` and calls
 // piece(std::string_view) for each, in order. seed % 4: 0 one byte at a time; 1 pieces of
 // 0..7 bytes; 2 pieces of 1..97 bytes; 3 two pieces, cut at a seed-chosen byte.
+// The first two input bytes steer a target (how to cut the stream, which options); the
+// rest is the stream. nullopt: too short to steer.
+struct Steered {
+  std::uint8_t seed;
+  std::uint8_t options;
+  std::string_view stream;
+};
+inline std::optional<Steered> steer(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return std::nullopt;
+  return Steered{data[0], data[1],
+                 std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2)};
+}
+
 template <typename Piece>
 void for_each_piece(std::uint8_t seed, std::string_view bytes, Piece piece) {
   std::uint32_t state = 2654435761u * (seed + 1u);

@@ -53,10 +53,11 @@ void take(FrameDecoder* d, Outcome* o, std::size_t limit) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return 0;
-  const std::uint8_t seed = data[0];
-  const std::uint8_t options = data[1];
-  const std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const std::optional<kvs::fuzz::Steered> in = kvs::fuzz::steer(data, size);
+  if (!in) return 0;
+  const std::uint8_t seed = in->seed;
+  const std::uint8_t options = in->options;
+  const std::string_view stream = in->stream;
   constexpr std::size_t kLimits[] = {kvs::kDefaultMaxFrameBytes, 16, 64, 300};
   const std::size_t limit = kLimits[options % 4];
   const bool drain = (options & 4) == 0;

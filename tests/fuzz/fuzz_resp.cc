@@ -75,10 +75,11 @@ struct SessionLog {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return 0;
-  const std::uint8_t seed = data[0];
-  const std::uint8_t options = data[1];
-  const std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const std::optional<kvs::fuzz::Steered> in = kvs::fuzz::steer(data, size);
+  if (!in) return 0;
+  const std::uint8_t seed = in->seed;
+  const std::uint8_t options = in->options;
+  const std::string_view stream = in->stream;
   kvs::RespLimits limits;
   if (options & 1)
     limits = {.max_args = 3, .max_bulk_bytes = 8, .max_request_bytes = 12, .max_inline_bytes = 10};

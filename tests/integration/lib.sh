@@ -34,6 +34,13 @@ finish() {
   [ "$FAILED" -eq 0 ] && exit 0 || exit 1
 }
 
+# Starts the named storage nodes and stops the test unless all become members.
+start_members() {  # NAME...
+  local s
+  for s in "$@"; do start_storage "$s"; done
+  must "storage nodes $* become members" wait_for "$# members" 30 members_are "$#"
+}
+
 # Values are v-PREFIX-i followed by $VALUE_PAD (empty unless a test wants large values).
 VALUE_PAD=""
 

@@ -4,8 +4,7 @@
 source "$(dirname "$0")/lib.sh" "$1"
 
 start_frontend --storage-timeout 1
-for s in s1 s2 s3; do start_storage "$s"; done
-must "three storage nodes become members" wait_for "3 members" 30 members_are 3
+start_members s1 s2 s3
 
 out=$(kvs_client alice put color blue); rc=$?
 check "one-shot put exits 0 and prints nothing" test "$rc" = 0 -a -z "$out"

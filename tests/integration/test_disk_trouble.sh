@@ -16,8 +16,7 @@ trap 'stop_all; umount "$MNT" 2>/dev/null; on_exit' EXIT
 VALUE_PAD=$(printf '%02000d' 0)  # 2 KB values: 1 MB holds about 500 of them
 
 start_frontend --storage-timeout 1 --unavailable-timeout 10
-for s in s1 s2 s3; do start_storage "$s"; done
-must "three members" wait_for "3 members" 30 members_are 3
+start_members s1 s2 s3
 s3_exited() { ! kill -0 "${KVS_PID[s3]}" 2>/dev/null; }
 acks() { grep -c '^ok$' "$WORK/$1.out"; }
 

@@ -6,8 +6,7 @@
 source "$(dirname "$0")/lib.sh" "$1"
 
 start_frontend --storage-timeout 2 --unavailable-timeout 0.5
-for s in s1 s2 s3; do start_storage "$s"; done
-must "three storage nodes become members" wait_for "3 members" 30 members_are 3
+start_members s1 s2 s3
 
 kvbench() { timeout 120 "$BIN/kvbench" --frontend "$KVS_CLIENT_ADDR" "$@"; }
 

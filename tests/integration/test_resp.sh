@@ -14,8 +14,7 @@ start_frontend --storage-timeout 1 --unavailable-timeout 1 --resp-listen 127.0.0
 RESP_ADDR=$(_grep_addr "$WORK/frontend.log" "redis clients on")
 RESP_PORT=${RESP_ADDR##*:}
 must "the frontend prints its redis port" test -n "$RESP_PORT" -a "$RESP_PORT" != 0
-for s in s1 s2 s3; do start_storage "$s"; done
-must "three storage nodes become members" wait_for "3 members" 30 members_are 3
+start_members s1 s2 s3
 
 # Every redis tool run is bounded; --no-raw prints replies as in a terminal ("(nil)").
 rcli() { timeout 20 redis-cli -h 127.0.0.1 -p "$RESP_PORT" --no-raw "$@" 2>&1; }

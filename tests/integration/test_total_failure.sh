@@ -4,8 +4,7 @@
 source "$(dirname "$0")/lib.sh" "$1"
 
 start_frontend --storage-timeout 1 --unavailable-timeout 20
-for s in s1 s2 s3; do start_storage "$s"; done
-must "three members" wait_for "3 members" 30 members_are 3
+start_members s1 s2 s3
 
 write_keys writer w 1000 &
 writer=$!
