@@ -191,31 +191,20 @@ const FieldSpec<ClientConfig> kClientSchema[] = {
 #undef KVS_FIELD
 
 // The three programs, each with its schema and its parser.
-struct Frontend {
-  using Config = FrontendConfig;
+template <typename C, const auto& kSchema, auto kParse>
+struct Program {
+  using Config = C;
+  static std::span<const FieldSpec<Config>> schema() { return kSchema; }
+  static std::optional<Config> parse(const json& j, std::string* error) { return kParse(j, error); }
+};
+struct Frontend : Program<FrontendConfig, kFrontendSchema, parse_frontend_config> {
   static constexpr const char* kName = "frontend";
-  static std::span<const FieldSpec<Config>> schema() { return kFrontendSchema; }
-  static std::optional<Config> parse(const json& j, std::string* error) {
-    return parse_frontend_config(j, error);
-  }
 };
-
-struct Storage {
-  using Config = StorageConfig;
+struct Storage : Program<StorageConfig, kStorageSchema, parse_storage_config> {
   static constexpr const char* kName = "storage";
-  static std::span<const FieldSpec<Config>> schema() { return kStorageSchema; }
-  static std::optional<Config> parse(const json& j, std::string* error) {
-    return parse_storage_config(j, error);
-  }
 };
-
-struct Client {
-  using Config = ClientConfig;
+struct Client : Program<ClientConfig, kClientSchema, parse_client_config> {
   static constexpr const char* kName = "client";
-  static std::span<const FieldSpec<Config>> schema() { return kClientSchema; }
-  static std::optional<Config> parse(const json& j, std::string* error) {
-    return parse_client_config(j, error);
-  }
 };
 
 // Runs body(Program{}) for a generated program (shown by name; shrinks to the frontend).
