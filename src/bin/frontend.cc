@@ -1,6 +1,7 @@
-// ./frontend: the coordinator. Loads its config, listens for clients (and, with
-// --resp-listen, Redis clients) and storage nodes, and runs the Frontend state machine
-// on the libuv backend until SIGINT or SIGTERM (exit 0) or a Stop effect (exit 1).
+// ./frontend: the coordinator. Loads its config, reads its state file (or refuses to
+// start, exit 1), listens for clients (and, with --resp-listen, Redis clients) and
+// storage nodes, and runs the Frontend state machine on the libuv backend until SIGINT
+// or SIGTERM (exit 0) or a Stop effect (exit 1).
 #include "core/frontend.h"
 
 #include <uv.h>
@@ -15,15 +16,29 @@
 #include "net/runtime.h"
 #include "net/seed.h"
 #include "net/signals.h"
+#include "net/storage_disk.h"
 
 int main(int argc, char** argv) {
   using namespace kvs;
   FrontendConfig config;
   if (auto status = net::load_frontend_config(argc, argv, &config)) return *status;
 
+  const LogLevel min_level = parse_log_level(config.log_level).value_or(LogLevel::kInfo);
+  std::string error;
+  std::optional<net::OpenedFrontendStore> store = net::open_frontend_store(
+      config.data_dir,
+      [&](LogLevel level, const std::string& text) {
+        if (level >= min_level) net::write_log_line(level, "frontend", text);
+      },
+      &error);
+  if (!store) {
+    std::cerr << "frontend: cannot start: " << error << "\n";
+    return 1;
+  }
+
   uv_loop_t loop;
   uv_loop_init(&loop);
-  Frontend frontend(config, net::random_seed_key());
+  Frontend frontend(config, net::random_seed_key(), std::move(store->state));
   net::RuntimeOptions options;
   options.listeners = {{Listener::kClients, config.client_listen},
                        {Listener::kStorage, config.storage_listen}};
@@ -36,11 +51,11 @@ int main(int argc, char** argv) {
     options.resp.limits.max_request_bytes = config.max_frame_bytes;
     options.resp.secret = config.secret;
   }
+  options.data_dir = config.data_dir;
   options.log_name = "frontend";
-  options.min_level = parse_log_level(config.log_level).value_or(LogLevel::kInfo);
+  options.min_level = min_level;
   net::Runtime runtime(&loop, &frontend, options);
 
-  std::string error;
   if (!runtime.start(&error)) {
     std::cerr << "frontend: " << error << "\n";
     return 1;

@@ -15,6 +15,8 @@ struct PlantedBugs {
   bool read_ignores_watermark = false;        // storage: reads return the newest version
   bool no_retry_dedupe = false;               // frontend: a resent PUT is applied again
   bool answer_put_after_first_ack = false;    // frontend: PUT ok after one member's ack
+  bool restart_trusts_any_node = false;       // frontend: after a restart, any node is the base
+  bool restart_reuses_lsns = false;           // frontend: after a restart, nothing is discarded
 };
 
 struct PlantedBugInfo {
@@ -23,7 +25,7 @@ struct PlantedBugInfo {
   bool PlantedBugs::*flag;
 };
 
-inline constexpr std::array<PlantedBugInfo, 5> kPlantedBugs = {{
+inline constexpr std::array<PlantedBugInfo, 7> kPlantedBugs = {{
     {"ack-before-fsync", "storage acknowledges a write batch before its fdatasync completes",
      &PlantedBugs::ack_before_fsync},
     {"rejoin-serves-before-catchup",
@@ -38,6 +40,14 @@ inline constexpr std::array<PlantedBugInfo, 5> kPlantedBugs = {{
     {"answer-put-after-first-ack",
      "the frontend answers a PUT once the first member acks it instead of all members",
      &PlantedBugs::answer_put_after_first_ack},
+    {"restart-trusts-any-node",
+     "a restarted frontend takes the first node to join as holding every acknowledged "
+     "write, not only a node of the last recorded member set",
+     &PlantedBugs::restart_trusts_any_node},
+    {"restart-reuses-lsns",
+     "a restarted frontend numbers new writes right after the first node's data instead of "
+     "discarding the LSNs the previous run handed out",
+     &PlantedBugs::restart_reuses_lsns},
 }};
 
 // The bug named `name` switched on in *bugs; false if no bug has that name.

@@ -24,6 +24,7 @@ const Field<FrontendConfig> kFrontendFields[] = {
     {"client_listen", &FrontendConfig::client_listen},
     {"storage_listen", &FrontendConfig::storage_listen},
     {"resp_listen", &FrontendConfig::resp_listen},
+    {"data_dir", &FrontendConfig::data_dir},
     {"storage_timeout", &FrontendConfig::storage_timeout},
     {"unavailable_timeout", &FrontendConfig::unavailable_timeout},
     {"secret", &FrontendConfig::secret},

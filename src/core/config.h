@@ -16,20 +16,21 @@ namespace kvs {
 struct FrontendConfig {
   std::string client_listen = "127.0.0.1:8000";
   std::string storage_listen = "127.0.0.1:8001";
-  std::string resp_listen;              // Redis (RESP2) clients; empty: not served
-  double storage_timeout = 2.0;         // seconds without an answer before a node is removed
-  double unavailable_timeout = 5.0;     // seconds a request waits with no live member
-  std::string secret;                   // cluster secret; empty: none (protected mode)
-  std::string secret_file;              // read by the backend into `secret` (first line)
-  bool insecure_no_secret = false;      // no secret, yet accept non-loopback peers
-  double session_idle_timeout = 300.0;  // seconds a disconnected, idle client session is kept
+  std::string resp_listen;                   // Redis (RESP2) clients; empty: not served
+  std::string data_dir = "./data/frontend";  // the state file (members, reserved LSNs)
+  double storage_timeout = 2.0;              // seconds without an answer before a node is removed
+  double unavailable_timeout = 5.0;          // seconds a request waits with no live member
+  std::string secret;                        // cluster secret; empty: none (protected mode)
+  std::string secret_file;                   // read by the backend into `secret` (first line)
+  bool insecure_no_secret = false;           // no secret, yet accept non-loopback peers
+  double session_idle_timeout = 300.0;       // seconds a disconnected, idle client session is kept
   std::uint64_t max_key_bytes = 1024;
   std::uint64_t max_value_bytes = 1024 * 1024;
   std::uint64_t max_frame_bytes = 4 * 1024 * 1024;
   std::uint64_t catchup_chunk_bytes = 256 * 1024;
   std::uint64_t max_client_outstanding = 1024;       // requests of one client session held at once
   std::uint64_t max_connections_per_address = 1000;  // open connections from one peer IP
-  bool accept_data_loss = false;  // let a stale node become the only replica (loses writes)
+  bool accept_data_loss = false;  // let a stale node define the data (loses writes)
   std::string log_level = "info";
   PlantedBugs bugs;  // simulator only (kvsim --bug); never set from a file
 };

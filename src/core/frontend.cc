@@ -21,6 +21,16 @@ std::string seconds(Nanos n) {
   return s + "s";
 }
 
+std::string id_list(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out.empty() ? "(none)" : out;
+}
+
+bool contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
 const char* state_name(int s) {
   static const char* names[] = {"joining", "waiting", "catching_up", "member"};
   return names[s];
@@ -28,13 +38,15 @@ const char* state_name(int s) {
 
 }  // namespace
 
-Frontend::Frontend(FrontendConfig config, const SeedKey& seed)
+Frontend::Frontend(FrontendConfig config, const SeedKey& seed, FrontendState recovered)
     : config_(std::move(config)),
       nonces_(seed),
       storage_timeout_(seconds_to_nanos(config_.storage_timeout)),
       unavailable_timeout_(seconds_to_nanos(config_.unavailable_timeout)),
       session_idle_timeout_(seconds_to_nanos(config_.session_idle_timeout)),
-      tick_period_(std::clamp<Nanos>(storage_timeout_ / 4, 5 * kMillisecond, 100 * kMillisecond)) {}
+      tick_period_(std::clamp<Nanos>(storage_timeout_ / 4, 5 * kMillisecond, 100 * kMillisecond)),
+      recorded_(std::move(recovered)),
+      discarded_(recorded_.discarded) {}
 
 void Frontend::on_start(Nanos now) {
   no_member_since_ = now;
@@ -42,6 +54,17 @@ void Frontend::on_start(Nanos now) {
   outbox_.log(LogLevel::kInfo, "frontend up: storage_timeout=" + seconds(storage_timeout_) +
                                    ", unavailable_timeout=" + seconds(unavailable_timeout_) +
                                    "; waiting for storage nodes to join");
+  if (recorded_.members.empty()) {
+    outbox_.log(LogLevel::kInfo,
+                "no member was ever recorded: a new cluster; the first storage node to join "
+                "defines its data");
+  } else {
+    outbox_.log(LogLevel::kInfo,
+                "restarted: the last members were " + id_list(recorded_.members) +
+                    " (each holds every acknowledged write); LSNs up to " +
+                    std::to_string(recorded_.reserved) +
+                    " were handed out; requests wait until one of those nodes rejoins");
+  }
   if (!config_.secret.empty()) {
     outbox_.log(LogLevel::kInfo,
                 "cluster secret set: every client and storage node must prove it knows it");
@@ -309,6 +332,13 @@ void Frontend::advance_session(const std::string& client, Session& s, Nanos now)
   while (!s.queue.empty()) {
     const std::uint64_t seq = s.queue.front();
     ClientOp& op = s.ops.at(seq);
+    // Until a restarted frontend knows what was committed, W means nothing and LSNs may
+    // not be handed out; a PUT also needs its LSN reserved durably.
+    if (!ready_for_requests() || (op.req.op == Op::kPut && next_lsn_ > recorded_.reserved)) {
+      waiting_for_state_.insert(client);
+      write_state();
+      return;
+    }
     if (op.req.op == Op::kPut) {
       s.queue.pop_front();
       start_put(client, s, op, now);
@@ -326,6 +356,7 @@ void Frontend::advance_session(const std::string& client, Session& s, Nanos now)
 
 void Frontend::start_put(const std::string& client, Session& s, ClientOp& op, Nanos now) {
   const Lsn lsn = next_lsn_++;
+  if (next_lsn_ + kLsnBlock / 2 > recorded_.reserved) write_state();  // reserve ahead
   op.lsn = lsn;
   s.last_put_lsn = lsn;
   Buffered& b = uncommitted_[lsn];
@@ -416,7 +447,9 @@ void Frontend::handle_ack(ConnId conn, Node& n, Lsn complete, Nanos now) {
 // W = the lowest ack among members; it never decreases. Committed PUTs are answered
 // and GETs that waited for their client's earlier PUTs may start.
 void Frontend::advance_commit(Nanos now) {
-  if (member_count() == 0) return;
+  // Acknowledging needs the state file to name only current members: a restart takes
+  // its data from one of them.
+  if (member_count() == 0 || !membership_recorded()) return;
   Lsn lowest = next_lsn_ - 1;
   for (const auto& [conn, n] : nodes_) {
     if (n.state == NodeState::kMember) lowest = std::min(lowest, n.acked);
@@ -486,13 +519,90 @@ std::string Frontend::member_list() const {
   return out.empty() ? "(none)" : out;
 }
 
+// A node's first Join may need a Discard round first (after a restart); its data is
+// judged (evaluate_join) on the Join that reports what it holds after that.
 void Frontend::handle_join(ConnId conn, Node& n, Lsn complete, Nanos now) {
-  if (n.state != NodeState::kJoining) {
+  if (n.state != NodeState::kJoining || n.held) {
     return refuse(conn, "unexpected", "join sent twice on one connection");
   }
   n.join_complete = complete;
   n.acked = complete;
   n.highest_sent = complete;
+  if (n.discarding) {
+    n.discarding = false;
+    n.outstanding = std::max(0, n.outstanding - 1);
+    return evaluate_join(conn, n, now);
+  }
+  if (!base_chosen_) {
+    if (can_be_base(n)) {
+      choose_base(n, now);
+    } else {
+      const std::string why = "the frontend restarted and waits for one of the last members (" +
+                              id_list(recorded_.members) +
+                              "), which hold every acknowledged write, to rejoin first (or "
+                              "restart the frontend with --accept-data-loss)";
+      outbox_.log(LogLevel::kWarn, "storage " + n.id + " waits: " + why);
+      outbox_.send(conn, JoinState{"waiting", why});
+    }
+    n.held = true;
+    return;
+  }
+  if (base_pending_) {
+    n.held = true;  // released once the base is recorded
+    return;
+  }
+  proceed_join(conn, n, now);
+}
+
+bool Frontend::can_be_base(const Node& n) const {
+  return recorded_.members.empty() || contains(recorded_.members, n.id) ||
+         config_.accept_data_loss || config_.bugs.restart_trusts_any_node;  // planted bug
+}
+
+// The base holds every acknowledged write (it is one of the last recorded members), so
+// W restarts at what it holds. LSNs above that which the previous run handed out were
+// never acknowledged; some nodes may hold some of them, so they are discarded everywhere
+// and new writes start above every LSN ever handed out.
+void Frontend::choose_base(Node& n, Nanos) {
+  const Lsn base = n.join_complete;
+  const Lsn reserved = config_.bugs.restart_reuses_lsns ? base : recorded_.reserved;  // planted
+  if (reserved > base) discarded_.push_back(LsnRange{base, reserved});
+  commit_ = std::max(base, reserved);
+  next_lsn_ = commit_ + 1;
+  base_chosen_ = true;
+  base_pending_ = true;
+  if (!recorded_.members.empty() && !contains(recorded_.members, n.id)) {
+    outbox_.log(LogLevel::kError, "DATA LOSS ACCEPTED (--accept-data-loss): storage " + n.id +
+                                      " is not one of the last members (" +
+                                      id_list(recorded_.members) +
+                                      "); writes acknowledged after it left are lost");
+  }
+  outbox_.log(
+      LogLevel::kInfo,
+      "storage " + n.id + " defines the data: it holds every write <= " + std::to_string(base) +
+          (recorded_.reserved > base
+               ? "; LSNs " + std::to_string(base + 1) + ".." + std::to_string(recorded_.reserved) +
+                     " were never acknowledged and are discarded"
+               : "") +
+          "; W=" + std::to_string(commit_));
+  write_state();
+}
+
+// A restarted frontend first has the node drop what earlier runs handed out and never
+// committed; the node answers with a second Join.
+void Frontend::proceed_join(ConnId conn, Node& n, Nanos now) {
+  if (!discarded_.empty()) {
+    n.discarding = true;
+    expect_answer(n, now);
+    n.outstanding++;
+    outbox_.send(conn, Discard{discarded_});
+    return;
+  }
+  evaluate_join(conn, n, now);
+}
+
+void Frontend::evaluate_join(ConnId conn, Node& n, Nanos now) {
+  const Lsn complete = n.join_complete;
   // The node holds writes numbered by an earlier frontend run: never reuse their LSNs.
   next_lsn_ = std::max(next_lsn_, complete + 1);
   outbox_.log(LogLevel::kInfo, "storage " + n.id +
@@ -509,6 +619,79 @@ void Frontend::handle_join(ConnId conn, Node& n, Lsn complete, Nanos now) {
                           "(or restart the frontend with --accept-data-loss)";
   outbox_.log(LogLevel::kWarn, "storage " + n.id + " " + why);
   outbox_.send(conn, JoinState{"waiting", why});
+}
+
+// ---- the state file ------------------------------------------------------------------
+
+// Members: the current ones (the file keeps the last non-empty set when none is left, as
+// those nodes still hold every acknowledged write). LSNs: reserved ahead of next_lsn_.
+FrontendState Frontend::wanted_state() const {
+  FrontendState s;
+  for (const auto& [conn, n] : nodes_) {
+    if (n.state == NodeState::kMember) s.members.push_back(n.id);
+  }
+  std::sort(s.members.begin(), s.members.end());
+  if (s.members.empty()) s.members = recorded_.members;
+  s.reserved = recorded_.reserved;
+  if (next_lsn_ + kLsnBlock / 2 > s.reserved) s.reserved = next_lsn_ - 1 + kLsnBlock;
+  s.discarded = discarded_;
+  return s;
+}
+
+void Frontend::write_state() {
+  if (!base_chosen_ || writing_) return;  // state_durable() writes again if still needed
+  FrontendState next = wanted_state();
+  if (next == recorded_) return;
+  writing_ = std::move(next);
+  outbox_.push(DiskSnapshot{next_token_++, encode_frontend_state(*writing_)});
+}
+
+void Frontend::on_disk_done(std::uint64_t, const DiskResult& result, Nanos now) {
+  if (!writing_) return;
+  if (!result.ok) {
+    // Whether the file now holds the old or the new state is unknown, and acknowledging
+    // anything more without a recorded state could lose it across a restart.
+    outbox_.push(
+        Stop{"cannot write the frontend state file (" + result.error + "); refusing to continue"});
+    writing_.reset();
+    base_chosen_ = false;  // nothing more is written or started
+    return;
+  }
+  recorded_ = std::move(*writing_);
+  writing_.reset();
+  state_durable(now);
+}
+
+void Frontend::state_durable(Nanos now) {
+  if (base_pending_ && recorded_.discarded == discarded_) {
+    base_pending_ = false;
+    std::vector<ConnId> held;
+    for (const auto& [conn, n] : nodes_) {
+      if (n.held) held.push_back(conn);
+    }
+    for (ConnId conn : held) {
+      Node& n = nodes_.at(conn);
+      n.held = false;
+      proceed_join(conn, n, now);
+    }
+  }
+  advance_commit(now);
+  for (const std::string& client : std::exchange(waiting_for_state_, {})) {
+    auto s = sessions_.find(client);
+    if (s != sessions_.end()) advance_session(client, s->second, now);
+  }
+  write_state();  // whatever changed meanwhile
+}
+
+bool Frontend::membership_recorded() const {
+  if (recorded_.members.empty()) return false;
+  for (const std::string& id : recorded_.members) {
+    const bool member = std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& p) {
+      return p.second.id == id && p.second.state == NodeState::kMember;
+    });
+    if (!member) return false;
+  }
+  return true;
 }
 
 // Streams the node every write it lacks that is not yet committed, then either it is
@@ -626,6 +809,7 @@ void Frontend::maybe_promote(ConnId conn, Node& n, Nanos now) {
   outbox_.log(LogLevel::kInfo, "storage " + n.id + " is a member (acked " +
                                    std::to_string(n.acked) + ", W=" + std::to_string(commit_) +
                                    "); members: " + member_list());
+  write_state();
   advance_commit(now);
   if (!first) return;
   for (auto& [req, r] : reads_) {
@@ -671,6 +855,7 @@ void Frontend::remove_node(ConnId conn, const std::string& why, Nanos now) {
     if (r.node == conn) dispatch_read(req, now);
   }
   if (n.state != NodeState::kMember) return;
+  write_state();  // until it is durable, nothing more is acknowledged
   if (member_count() == 0) {
     no_member_since_ = now;
     outbox_.log(LogLevel::kWarn, "no storage node is a member: requests wait up to " +
@@ -701,7 +886,9 @@ void Frontend::tick(Nanos now) {
       expect_answer(n, now);
       n.ping_outstanding = true;
       n.last_ping = now;
-      outbox_.send(conn, Ping{prune_bound()});
+      // A node not yet admitted may still hold versions it must discard: it must not
+      // prune in their favour, so it hears no watermark until then.
+      outbox_.send(conn, Ping{n.state == NodeState::kJoining ? 0 : prune_bound()});
     }
   }
   for (const auto& [conn, why] : dead) remove_node(conn, why, now);
@@ -773,7 +960,11 @@ nlohmann::json Frontend::status() const {
           {"reads_in_flight", reads_.size()},
           {"clients", sessions_.size()},
           {"clients_connected", connected},
-          {"sessions_expired", sessions_expired_}};
+          {"sessions_expired", sessions_expired_},
+          {"recorded_members", recorded_.members},
+          {"lsns_reserved", recorded_.reserved},
+          {"discarded_ranges", recorded_.discarded.size()},
+          {"ready", ready_for_requests()}};
 }
 
 }  // namespace kvs

@@ -11,13 +11,19 @@
 #include "core/auth.h"
 #include "core/config.h"
 #include "core/machine.h"
+#include "core/wal.h"
 
 namespace kvs {
 
 class Frontend : public Machine {
  public:
   // seed: 32 unpredictable bytes from the backend; the challenges' nonces derive from it.
-  Frontend(FrontendConfig config, const SeedKey& seed);
+  // recovered: the state file read at start; empty for a new cluster.
+  Frontend(FrontendConfig config, const SeedKey& seed, FrontendState recovered = {});
+
+  // LSNs are reserved durably this many at a time, so the state file is written once per
+  // million PUTs, not per PUT; a restart discards what its predecessor left unused.
+  static constexpr Lsn kLsnBlock = 1 << 20;
 
   void on_start(Nanos now) override;
   void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos now) override;
@@ -26,6 +32,7 @@ class Frontend : public Machine {
   void on_message(ConnId conn, Message msg, Nanos now) override;
   void on_protocol_error(ConnId conn, const std::string& what, Nanos now) override;
   void on_timer(TimerId id, Nanos now) override;
+  void on_disk_done(std::uint64_t token, const DiskResult& result, Nanos now) override;
 
   nlohmann::json status() const;
   Lsn commit_watermark() const { return commit_; }
@@ -71,6 +78,8 @@ class Frontend : public Machine {
     bool ping_outstanding = false;
     Nanos waiting_since = 0;  // start of the current wait for an answer
     Nanos last_ping = 0;
+    bool held = false;        // joined before the base was chosen and recorded
+    bool discarding = false;  // sent Discard; its second Join says what it holds after
   };
 
   // Catch-up of one joining node, relayed chunk by chunk from a donor member.
@@ -129,6 +138,10 @@ class Frontend : public Machine {
 
   // Membership.
   void handle_join(ConnId conn, Node& n, Lsn complete, Nanos now);
+  bool can_be_base(const Node& n) const;
+  void choose_base(Node& n, Nanos now);
+  void proceed_join(ConnId conn, Node& n, Nanos now);
+  void evaluate_join(ConnId conn, Node& n, Nanos now);
   void admit(ConnId conn, Node& n, Nanos now);
   void admit_with_loss(ConnId conn, Node& n, Nanos now);
   void continue_catchup(ConnId joiner, Nanos now);
@@ -143,6 +156,13 @@ class Frontend : public Machine {
   static void expect_answer(Node& n, Nanos now);
   void resume_stalled_catchups(Nanos now);
   std::string member_list() const;
+
+  // The durable state (see FrontendState): written whole, one write at a time.
+  FrontendState wanted_state() const;
+  void write_state();
+  void state_durable(Nanos now);
+  bool membership_recorded() const;
+  bool ready_for_requests() const { return base_chosen_ && !base_pending_; }
 
   void tick(Nanos now);
   void expire_sessions(Nanos now);
@@ -165,6 +185,14 @@ class Frontend : public Machine {
   std::map<std::uint64_t, PendingRead> reads_;
   std::map<Lsn, Buffered> uncommitted_;                  // every write > commit_, by LSN
   std::multimap<Lsn, std::string> gets_waiting_commit_;  // sessions blocked until W >= key
+
+  FrontendState recorded_;                // what the state file holds
+  std::optional<FrontendState> writing_;  // the write in flight, if any
+  std::uint64_t next_token_ = 1;
+  std::vector<LsnRange> discarded_;          // recorded_.discarded plus this run's, if new
+  bool base_chosen_ = false;                 // a node's data defines what was committed
+  bool base_pending_ = false;                // ... but the state saying so is not durable yet
+  std::set<std::string> waiting_for_state_;  // sessions whose next op waits for the above
 
   Lsn next_lsn_ = 1;
   Lsn commit_ = 0;

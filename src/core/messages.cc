@@ -18,11 +18,11 @@ using json = nlohmann::json;
 
 // Wire names, in the order of Message's alternatives.
 constexpr std::array<std::string_view, std::variant_size_v<Message>> kTypeNames = {
-    "challenge",      "hello",         "welcome",       "error",
-    "request",        "response",      "join",          "join_state",
-    "write",          "ping",          "ack",           "read",
-    "read_reply",     "catchup_fetch", "catchup_chunk", "catchup_applied",
-    "status_request", "status_reply"};
+    "challenge",  "hello",          "welcome",       "error",
+    "request",    "response",       "join",          "join_state",
+    "write",      "ping",           "ack",           "read",
+    "read_reply", "catchup_fetch",  "catchup_chunk", "catchup_applied",
+    "discard",    "status_request", "status_reply"};
 
 // In the order of enum Status.
 constexpr std::array<std::string_view, 4> kStatusNames = {"ok", "not_found", "unavailable",
@@ -167,6 +167,22 @@ class Reader {
       Reader fields(element, type_, error_, name, i);
       if (!element.is_object()) return fields.fail(nullptr, "must be an object");
       if (!read_entry(fields, &(*out)[i])) return false;
+    }
+    return true;
+  }
+
+  bool ranges(const char* name, std::vector<LsnRange>* out) {
+    json* v = find(name, true);
+    if (v == nullptr) return false;
+    if (!v->is_array()) return fail(name, "must be an array");
+    out->resize(v->size());
+    for (std::size_t i = 0; i < out->size(); i++) {
+      json& element = (*v)[i];
+      Reader fields(element, type_, error_, name, i);
+      if (!element.is_object()) return fields.fail(nullptr, "must be an object");
+      LsnRange& range = (*out)[i];
+      if (!fields.u64("after", &range.after) || !fields.u64("upto", &range.upto)) return false;
+      if (range.upto <= range.after) return fields.fail("upto", "must be above 'after'");
     }
     return true;
   }
@@ -382,6 +398,21 @@ void encode_fields(JsonWriter& w, const CatchupApplied& m) {
 }
 bool decode_fields(Reader& r, CatchupApplied* m) {
   return r.u64("req", &m->req);
+}
+
+void encode_fields(JsonWriter& w, const Discard& m) {
+  w.key("ranges");
+  w.begin_array();
+  for (const LsnRange& range : m.ranges) {
+    w.begin_object();
+    w.u64("after", range.after);
+    w.u64("upto", range.upto);
+    w.end_object();
+  }
+  w.end_array();
+}
+bool decode_fields(Reader& r, Discard* m) {
+  return r.ranges("ranges", &m->ranges);
 }
 
 void encode_fields(JsonWriter&, const StatusRequest&) {}

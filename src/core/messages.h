@@ -171,6 +171,15 @@ struct CatchupApplied {
   bool operator==(const CatchupApplied&) const = default;
 };
 
+// Frontend -> a storage node that sent Join, when the frontend has restarted: these
+// LSN ranges were handed out by an earlier frontend run but never committed, and later
+// writes never reuse them. The node drops every version it holds in them, durably, and
+// then sends Join again with what it holds now.
+struct Discard {
+  std::vector<LsnRange> ranges;
+  bool operator==(const Discard&) const = default;
+};
+
 // ---- status (any role) ---------------------------------------------------
 
 struct StatusRequest {
@@ -185,7 +194,7 @@ struct StatusReply {
 
 using Message = std::variant<Challenge, Hello, Welcome, Error, Request, Response, Join, JoinState,
                              Write, Ping, Ack, Read, ReadReply, CatchupFetch, CatchupChunk,
-                             CatchupApplied, StatusRequest, StatusReply>;
+                             CatchupApplied, Discard, StatusRequest, StatusReply>;
 
 // The message's wire name ("hello", "write", ...).
 std::string_view type_name(const Message& m);

@@ -23,9 +23,37 @@ void Replica::apply(const Entry& e) {
 void Replica::apply_record(const WalRecord& r) {
   if (const auto* e = std::get_if<Entry>(&r)) {
     apply(*e);
+  } else if (const auto* m = std::get_if<MarkRecord>(&r)) {
+    mark_complete(m->complete);
   } else {
-    mark_complete(std::get<MarkRecord>(r).complete);
+    discard(std::get<DiscardRecord>(r).range);
   }
+}
+
+// Versions above the prune bound are exactly those listed in unpruned_, and
+// can_discard() keeps the range above it, so unpruned_ finds every version to drop.
+void Replica::discard(const LsnRange& range) {
+  auto first = unpruned_.upper_bound(range.after);
+  auto last = unpruned_.upper_bound(range.upto);
+  for (auto it = first; it != last; ++it) {
+    auto k = versions_.find(it->second);
+    if (k == versions_.end()) continue;
+    version_count_ -= k->second.erase(it->first);
+    if (k->second.empty()) versions_.erase(k);
+  }
+  unpruned_.erase(first, last);
+  above_complete_.erase(above_complete_.upper_bound(range.after),
+                        above_complete_.upper_bound(range.upto));
+  if (complete_ >= range.after) complete_ = std::max(complete_, range.upto);
+  advance_complete();
+  max_lsn_ = std::max(complete_, unpruned_.empty() ? 0 : unpruned_.rbegin()->first);
+  advance_prune_bound();
+}
+
+bool Replica::affected_by(const LsnRange& range) const {
+  const bool holds_some = unpruned_.upper_bound(range.after) != unpruned_.upper_bound(range.upto);
+  const bool complete_inside = complete_ >= range.after && complete_ < range.upto;
+  return holds_some || complete_inside;
 }
 
 void Replica::mark_complete(Lsn upto) {

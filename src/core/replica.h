@@ -19,11 +19,21 @@ class Replica {
  public:
   // Adds a version. Idempotent: applying the same lsn twice changes nothing.
   void apply(const Entry& e);
-  // A log or snapshot record: an Entry is applied, a MarkRecord marks complete. The
-  // one way records become state, live and in recovery alike.
+  // A log or snapshot record: an Entry is applied, a MarkRecord marks complete, a
+  // DiscardRecord discards. The one way records become state, live and in recovery.
   void apply_record(const WalRecord& r);
   // Every write <= upto is now present (after a completed catch-up, or a snapshot).
   void mark_complete(Lsn upto);
+  // The LSNs of `range` were never committed and will never be reused: drops every
+  // version in it, and if complete() reached into it, every write <= range.upto is now
+  // present. REQUIRES can_discard(range).
+  void discard(const LsnRange& range);
+  // Whether discard(range) would change anything.
+  bool affected_by(const LsnRange& range) const;
+  // False if versions older than the range were pruned in favour of versions inside
+  // it: a read below the range could then no longer be answered. Never the case for a
+  // node that only heard commit watermarks at or below the range (see docs/PROTOCOL.md).
+  bool can_discard(const LsnRange& range) const { return range.after >= prune_bound_; }
   // Highest L such that every write <= L is present.
   Lsn complete() const { return complete_; }
   // Forget versions older than the newest version <= commit, key by key.

@@ -147,6 +147,8 @@ void StorageNode::handle_frontend(ConnId conn, Message msg) {
     handle_catchup_chunk(conn, *c);
   } else if (auto* js = std::get_if<JoinState>(&msg)) {
     handle_join_state(*js);
+  } else if (auto* d = std::get_if<Discard>(&msg)) {
+    handle_discard(conn, *d);
   } else if (std::holds_alternative<Welcome>(msg)) {
     // Only an accepted hello resets the backoff: a frontend that refuses us right
     // after connecting must not be redialed in a tight loop.
@@ -313,13 +315,51 @@ void StorageNode::handle_catchup_chunk(ConnId conn, const CatchupChunk& c) {
   maybe_start_disk();
 }
 
+// The frontend restarted, and these ranges were never committed: drop what this node
+// holds in them (on disk, or still on its way there, which the batch order handles),
+// then join again. Only ranges that change something here are logged.
+void StorageNode::handle_discard(ConnId conn, const Discard& d) {
+  std::size_t logged = 0;
+  for (const LsnRange& range : d.ranges) {
+    if (!replica_.affected_by(range) && !queued_within(range)) continue;
+    if (!replica_.can_discard(range)) {
+      // Only after --accept-data-loss made a staler node the base: this node pruned old
+      // versions in favour of ones now void, so it can no longer answer reads below.
+      const std::string why = "this node pruned versions up to a commit watermark above LSN " +
+                              std::to_string(range.after) +
+                              ", which the restarted frontend discards (data loss was "
+                              "accepted); wipe its data directory so it rejoins empty";
+      outbox_.log(LogLevel::kError, why);
+      outbox_.push(Stop{why});
+      stopped_ = true;
+      state_ = State::kStopped;
+      return;
+    }
+    pending_.records.push_back(DiscardRecord{range});
+    ++logged;
+  }
+  outbox_.log(logged > 0 ? LogLevel::kWarn : LogLevel::kDebug,
+              "frontend restarted: discarding " + std::to_string(logged) + " of " +
+                  std::to_string(d.ranges.size()) +
+                  " uncommitted LSN ranges this node holds writes in, then joining again");
+  pending_.rejoin = conn;
+  maybe_start_disk();
+}
+
+bool StorageNode::queued_within(const LsnRange& range) const {
+  auto it = queued_.upper_bound(range.after);
+  return it != queued_.end() && *it <= range.upto;
+}
+
 // ---- the disk ------------------------------------------------------------------
 
 void StorageNode::maybe_start_disk() {
   if (stopped_ || !disk_idle()) return;
   if (pending_.records.empty()) {
-    // Nothing new to write, but whatever the pending chunks wait for is durable.
-    if (!pending_.chunks.empty()) announce_durable(std::exchange(pending_, Batch{}));
+    // Nothing new to write, but whatever the pending chunks or rejoin wait for is durable.
+    if (!pending_.chunks.empty() || pending_.rejoin != 0) {
+      announce_durable(std::exchange(pending_, Batch{}));
+    }
     return;
   }
   in_flight_ = std::exchange(pending_, Batch{});
@@ -399,6 +439,11 @@ void StorageNode::announce_durable(const Batch& b) {
   if (!frontend_up_) return;
   for (const auto& [conn, req] : b.chunks) {
     if (conn == frontend_) outbox_.send(conn, CatchupApplied{req});
+  }
+  if (b.rejoin == frontend_) {
+    outbox_.log(LogLevel::kInfo,
+                "discarded; joining again with complete=" + std::to_string(replica_.complete()));
+    outbox_.send(frontend_, Join{replica_.complete()});
   }
   outbox_.send(frontend_, Ack{replica_.complete()});
 }

@@ -51,6 +51,7 @@ class StorageNode : public Machine {
     std::vector<WalRecord> records;
     std::vector<std::pair<ConnId, std::uint64_t>> chunks;  // (frontend conn, req) applied
     Lsn caught_up_to = 0;  // a done catch-up chunk's upto, if the batch holds one
+    ConnId rejoin = 0;     // frontend conn that sent Discard: join it again once durable
   };
 
   // The frontend link.
@@ -71,6 +72,8 @@ class StorageNode : public Machine {
   void handle_read(ConnId conn, const Read& r);
   void handle_catchup_fetch(ConnId conn, const CatchupFetch& f);
   void handle_catchup_chunk(ConnId conn, const CatchupChunk& c);
+  void handle_discard(ConnId conn, const Discard& d);
+  bool queued_within(const LsnRange& range) const;
 
   // Group commit: at most one disk operation in flight; everything that arrives
   // meanwhile waits in pending_ and goes out as the next single append.

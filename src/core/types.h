@@ -32,7 +32,15 @@ struct PeerAddress {
   bool loopback = false;  // from 127.0.0.0/8 or ::1
 };
 
+// A run of LSNs: (after, upto], i.e. after+1 .. upto.
+struct LsnRange {
+  Lsn after = 0;
+  Lsn upto = 0;
+  bool operator==(const LsnRange&) const = default;
+};
+
 // 2: challenge-response authentication (challenge, hello.proof) replaced hello.token.
-constexpr int kProtocolVersion = 2;
+// 3: frontend restarts: a joining node is told which LSN ranges to discard ("discard").
+constexpr int kProtocolVersion = 3;
 
 }  // namespace kvs

@@ -5,6 +5,7 @@
 #include "core/wal.h"
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "core/crc32c.h"
@@ -35,7 +36,7 @@ std::string record_line(WritePayload write_payload) {
 // One line of a log or snapshot.
 struct Line {
   enum Kind {
-    kRecord,      // a put or mark record
+    kRecord,      // a put, mark or discard record
     kEnd,         // a snapshot's end record
     kDamaged,     // cut off, or its checksum fails: maybe a torn write
     kUnreadable,  // its checksum holds but its payload makes no sense
@@ -105,6 +106,12 @@ bool decode_payload(std::string_view payload, Line* line) {
     if (!u64("complete", &m.complete)) return false;
     line->kind = Line::kRecord;
     line->record = m;
+  } else if (type == "discard") {
+    DiscardRecord d;
+    if (!u64("after", &d.range.after) || !u64("upto", &d.range.upto)) return false;
+    if (d.range.upto <= d.range.after) return bad("upto", "must be above 'after'");
+    line->kind = Line::kRecord;
+    line->record = d;
   } else if (type == "end") {
     if (!u64("records", &line->end_records)) return false;
     line->kind = Line::kEnd;
@@ -112,6 +119,23 @@ bool decode_payload(std::string_view payload, Line* line) {
     return bad("t", "names no known record type");
   }
   return true;
+}
+
+// The payload of one line (without its newline) if its checksum holds; else nullopt
+// with the reason.
+std::optional<std::string_view> checked_payload(std::string_view text, std::string* reason) {
+  std::uint32_t expected;
+  if (text.size() < kCrcDigits + 2 || text[kCrcDigits] != ' ' ||
+      !parse_hex(text.substr(0, kCrcDigits), &expected)) {
+    *reason = "malformed record (expected 8 lowercase hex digits, a space, a payload)";
+    return std::nullopt;
+  }
+  const std::string_view payload = text.substr(kCrcDigits + 1);
+  if (crc32c(payload) != expected) {
+    *reason = "checksum mismatch";
+    return std::nullopt;
+  }
+  return payload;
 }
 
 Line parse_line(std::string_view bytes, std::size_t offset) {
@@ -123,19 +147,9 @@ Line parse_line(std::string_view bytes, std::size_t offset) {
     return line;
   }
   line.next = newline + 1;
-  const std::string_view text = bytes.substr(offset, newline - offset);
-  std::uint32_t expected;
-  if (text.size() < kCrcDigits + 2 || text[kCrcDigits] != ' ' ||
-      !parse_hex(text.substr(0, kCrcDigits), &expected)) {
-    line.reason = "malformed record (expected 8 lowercase hex digits, a space, a payload)";
-    return line;
-  }
-  const std::string_view payload = text.substr(kCrcDigits + 1);
-  if (crc32c(payload) != expected) {
-    line.reason = "checksum mismatch";
-    return line;
-  }
-  if (!decode_payload(payload, &line)) line.kind = Line::kUnreadable;
+  const std::optional<std::string_view> payload =
+      checked_payload(bytes.substr(offset, newline - offset), &line.reason);
+  if (payload && !decode_payload(*payload, &line)) line.kind = Line::kUnreadable;
   return line;
 }
 
@@ -152,9 +166,14 @@ std::string encode_wal_record(const WalRecord& r) {
       w.u64("lsn", e->lsn);
       w.string("k", e->key);
       w.string("v", e->value);
-    } else {
+    } else if (const auto* m = std::get_if<MarkRecord>(&r)) {
       w.string("t", "mark");
-      w.u64("complete", std::get<MarkRecord>(r).complete);
+      w.u64("complete", m->complete);
+    } else {
+      const LsnRange& range = std::get<DiscardRecord>(r).range;
+      w.string("t", "discard");
+      w.u64("after", range.after);
+      w.u64("upto", range.upto);
     }
   });
 }
@@ -226,6 +245,75 @@ std::variant<std::vector<WalRecord>, RecoveryError> read_snapshot(std::string_vi
   }
   return error(offset, bytes.empty() ? "empty snapshot (no end record)"
                                      : "no end record (the snapshot is incomplete)");
+}
+
+}  // namespace kvs
+
+namespace kvs {
+
+std::string encode_frontend_state(const FrontendState& state) {
+  return record_line([&state](JsonWriter& w) {
+    w.string("t", "frontend");
+    w.key("members");
+    w.begin_array();
+    for (const std::string& id : state.members) w.string(id);
+    w.end_array();
+    w.u64("reserved", state.reserved);
+    w.key("discarded");
+    w.begin_array();
+    for (const LsnRange& range : state.discarded) {
+      w.begin_object();
+      w.u64("after", range.after);
+      w.u64("upto", range.upto);
+      w.end_object();
+    }
+    w.end_array();
+  });
+}
+
+std::variant<FrontendState, RecoveryError> read_frontend_state(std::string_view bytes,
+                                                               std::string_view file_name) {
+  auto error = [&](std::size_t offset, std::string reason) {
+    return RecoveryError{std::string(file_name), offset, std::move(reason)};
+  };
+  const std::size_t newline = bytes.find('\n');
+  if (newline == std::string_view::npos) return error(0, "incomplete record (no newline)");
+  if (newline + 1 != bytes.size()) return error(newline + 1, "bytes after the state record");
+  std::string reason;
+  const auto payload = checked_payload(bytes.substr(0, newline), &reason);
+  if (!payload) return error(0, reason);
+  const json p = json::parse(payload->begin(), payload->end(), nullptr, false);
+  FrontendState state;
+  const auto u64 = [](const json& object, const char* name, std::uint64_t* out) {
+    auto it = object.find(name);
+    if (it == object.end() || !it->is_number_unsigned()) return false;
+    *out = it->get<std::uint64_t>();
+    return true;
+  };
+  const bool is_state = p.is_object() && p.contains("t") && p["t"].is_string() &&
+                        p["t"].get_ref<const std::string&>() == "frontend";
+  if (!is_state) {
+    return error(0, "not a frontend state record (is this a storage node's data directory?)");
+  }
+  const auto members = p.find("members");
+  const auto discarded = p.find("discarded");
+  if (members == p.end() || !members->is_array() || discarded == p.end() ||
+      !discarded->is_array() || !u64(p, "reserved", &state.reserved)) {
+    return error(0, "frontend state record lacks members, reserved or discarded");
+  }
+  for (const json& id : *members) {
+    if (!id.is_string()) return error(0, "frontend state: a member id is not a string");
+    state.members.push_back(id.get<std::string>());
+  }
+  for (const json& r : *discarded) {
+    LsnRange range;
+    if (!r.is_object() || !u64(r, "after", &range.after) || !u64(r, "upto", &range.upto) ||
+        range.upto <= range.after) {
+      return error(0, "frontend state: a discarded range is not {after, upto} with upto > after");
+    }
+    state.discarded.push_back(range);
+  }
+  return state;
 }
 
 }  // namespace kvs

@@ -4,6 +4,7 @@
 // Every record is one line:  <crc32c of payload, 8 lowercase hex digits> <payload JSON>\n
 // payload is {"t":"put","lsn":N,"k":KEY,"v":VALUE}   one replicated write
 //         or {"t":"mark","complete":N}                 every write <= N is in the state
+//         or {"t":"discard","after":A,"upto":B}        versions A+1..B are void (frontend restart)
 //         or {"t":"end","records":N}                   last line of a snapshot
 // Modeled on LevelDB's log format: a record cut off at the end of the file is a clean
 // end (the writer died mid-write); damage anywhere else is corruption with an offset.
@@ -25,7 +26,14 @@ struct MarkRecord {
   bool operator==(const MarkRecord&) const = default;
 };
 
-using WalRecord = std::variant<Entry, MarkRecord>;
+// Drops every version in (range.after, range.upto]: those LSNs were handed out by a
+// frontend that then restarted, and were never committed (see Replica::discard).
+struct DiscardRecord {
+  LsnRange range;
+  bool operator==(const DiscardRecord&) const = default;
+};
+
+using WalRecord = std::variant<Entry, MarkRecord, DiscardRecord>;
 
 std::string encode_wal_record(const WalRecord& r);
 
@@ -53,5 +61,22 @@ std::variant<RecoveredLog, RecoveryError> read_wal(std::string_view bytes,
 std::string encode_snapshot(const std::vector<WalRecord>& records);
 std::variant<std::vector<WalRecord>, RecoveryError> read_snapshot(std::string_view bytes,
                                                                   std::string_view file_name);
+
+// The frontend's durable state: one record in a file it replaces atomically (written
+// with the snapshot machinery), "<crc32c> {"t":"frontend",...}\n". See docs/PROTOCOL.md,
+// "Frontend restarts".
+struct FrontendState {
+  // The last member set: every acknowledged write is on each of these nodes.
+  std::vector<std::string> members;
+  // No LSN above this was ever handed out.
+  Lsn reserved = 0;
+  // LSN ranges that earlier runs handed out but never committed; never reused.
+  std::vector<LsnRange> discarded;
+  bool operator==(const FrontendState&) const = default;
+};
+
+std::string encode_frontend_state(const FrontendState& state);
+std::variant<FrontendState, RecoveryError> read_frontend_state(std::string_view bytes,
+                                                               std::string_view file_name);
 
 }  // namespace kvs

@@ -38,6 +38,10 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
      "(redis-cli -a SECRET). "
      "Port 0: a free port, printed at startup",
      "empty: off"},
+    {"data_dir", &FrontendConfig::data_dir,
+     "directory of the frontend's state file (the last member set and the LSNs handed "
+     "out), which a restart needs to keep every acknowledged write; created (mode 0700) "
+     "if missing"},
     {"storage_timeout", &FrontendConfig::storage_timeout,
      "seconds a storage node may leave a write, read or ping unanswered before it is "
      "removed from the membership (it must then rejoin and catch up)"},
@@ -74,9 +78,9 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
      "connections one peer IP address may hold open at once, on all ports together; "
      "one more gets a too_many_connections error and is closed"},
     {"accept_data_loss", &FrontendConfig::accept_data_loss,
-     "after a total failure, admit a stale storage node as the only replica instead of "
-     "waiting for one that holds every committed write. LOSES acknowledged writes; "
-     "logged loudly"},
+     "after a total failure (or a frontend restart), admit a stale storage node as the "
+     "only replica instead of waiting for one that holds every acknowledged write. LOSES "
+     "acknowledged writes; logged loudly"},
     {"log_level", &FrontendConfig::log_level,
      "least severe log lines shown: debug, info, warn or error"},
 };
@@ -393,7 +397,9 @@ std::optional<int> load_frontend_config(int argc, const char* const* argv, Front
       "connect to its storage port, join the cluster and catch up on what they missed. "
       "It numbers every PUT, replicates it to every member and answers it once every "
       "member has it on disk; each GET is read from one member at the commit watermark. "
-      "It stores nothing durably itself. Settings are the built-in defaults, overridden "
+      "In its data directory it keeps a small state file, so that after a restart it "
+      "waits for a node that holds every acknowledged write. Settings are the built-in defaults, "
+      "overridden "
       "by the JSON config file, overridden by these flags. SIGINT or SIGTERM stops it.\n",
       "config/frontend.json",
       kFrontendFlags,

@@ -79,7 +79,7 @@ int lock_directory(const std::string& dir, std::string* error) {
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     *error = (errno == EWOULDBLOCK)
-                 ? dir + " is in use by another storage process (it holds " + path + ")"
+                 ? dir + " is in use by another kvs process (it holds " + path + ")"
                  : errno_text("cannot lock " + path);
     ::close(fd);
     return -1;
@@ -110,36 +110,85 @@ bool make_directories(const std::string& dir, unsigned mode, std::string* error)
   return true;
 }
 
-std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log,
-                                      std::string* error) {
+namespace {
+
+// A data directory's files at startup, read under its lock.
+struct DirContents {
+  std::unique_ptr<int, void (*)(int*)> lock{nullptr, nullptr};  // closed unless released
+  std::optional<std::string> snapshot;                          // absent: no snapshot file
+  std::string log;
+};
+
+// Creates dir (0700), takes its lock, removes a temp file an interrupted snapshot write
+// left (the old snapshot and log are intact), reads the snapshot and the log.
+std::optional<DirContents> read_data_dir(const std::string& dir, const LogFn& log,
+                                         std::string* error) {
   if (!make_directories(dir, 0700, error)) return std::nullopt;
-  // Released (closed) on any failure below; kept open on success.
-  std::unique_ptr<int, void (*)(int*)> lock(new int(lock_directory(dir, error)), [](int* fd) {
-    if (*fd >= 0) ::close(*fd);
-    delete fd;
-  });
-  if (*lock < 0) return std::nullopt;
-
+  DirContents out;
+  out.lock = {new int(lock_directory(dir, error)), [](int* fd) {
+                if (*fd >= 0) ::close(*fd);
+                delete fd;
+              }};
+  if (*out.lock < 0) return std::nullopt;
   const std::string temp_path = dir + "/" + kSnapshotTempName;
-  const std::string snapshot_path = dir + "/" + kSnapshotFileName;
-  const std::string log_path = dir + "/" + kLogFileName;
-
-  // A compaction that died before its rename: the old snapshot and log are intact.
   if (::unlink(temp_path.c_str()) == 0) {
-    log(LogLevel::kWarn, "removed " + temp_path + " left by an interrupted compaction");
+    log(LogLevel::kWarn, "removed " + temp_path + " left by an interrupted snapshot write");
   } else if (errno != ENOENT) {
     *error = errno_text("cannot remove " + temp_path);
     return std::nullopt;
   }
-
-  std::string snapshot_bytes;
-  ReadResult snap = read_file(snapshot_path, &snapshot_bytes, error);
+  std::string snapshot;
+  const ReadResult snap = read_file(dir + "/" + kSnapshotFileName, &snapshot, error);
   if (snap == ReadResult::kError) return std::nullopt;
-  std::string log_bytes;
-  if (read_file(log_path, &log_bytes, error) == ReadResult::kError) return std::nullopt;
+  if (snap == ReadResult::kOk) out.snapshot = std::move(snapshot);
+  if (read_file(dir + "/" + kLogFileName, &out.log, error) == ReadResult::kError) {
+    return std::nullopt;
+  }
+  return out;
+}
 
+}  // namespace
+
+std::optional<OpenedFrontendStore> open_frontend_store(const std::string& dir, const LogFn& log,
+                                                       std::string* error) {
+  std::optional<DirContents> files = read_data_dir(dir, log, error);
+  if (!files) return std::nullopt;
+  const std::string snapshot_path = dir + "/" + kSnapshotFileName;
+  if (!files->log.empty()) {
+    *error = dir + "/" + kLogFileName +
+             " is not empty: this is a storage node's data directory, not a frontend's";
+    return std::nullopt;
+  }
+  FrontendState state;
+  if (files->snapshot) {
+    auto read = read_frontend_state(*files->snapshot, snapshot_path);
+    if (auto* bad = std::get_if<RecoveryError>(&read)) {
+      *error = bad->describe() +
+               "\nThe frontend refuses to start: without its state it could let a stale "
+               "storage node roll back acknowledged writes. If the storage nodes' data is "
+               "intact, restore the file; to accept losing acknowledged writes, move it away "
+               "and start the frontend with --accept-data-loss.";
+      return std::nullopt;
+    }
+    state = std::get<FrontendState>(read);
+    log(LogLevel::kInfo, "read " + snapshot_path + ": " + std::to_string(state.members.size()) +
+                             " last members, LSNs reserved up to " +
+                             std::to_string(state.reserved));
+  } else {
+    log(LogLevel::kInfo, "no state file in " + dir + ": a new cluster");
+  }
+  return OpenedFrontendStore{std::move(state), std::exchange(*files->lock, -1)};
+}
+
+std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log,
+                                      std::string* error) {
+  std::optional<DirContents> files = read_data_dir(dir, log, error);
+  if (!files) return std::nullopt;
+  const std::string snapshot_path = dir + "/" + kSnapshotFileName;
+  const std::string log_path = dir + "/" + kLogFileName;
   std::optional<std::string_view> snapshot;
-  if (snap == ReadResult::kOk) snapshot = snapshot_bytes;
+  if (files->snapshot) snapshot = *files->snapshot;
+  const std::string& log_bytes = files->log;
   auto result = recover(snapshot, snapshot_path, log_bytes, log_path);
   if (auto* bad = std::get_if<RecoveryError>(&result)) {
     *error = bad->describe() +
@@ -161,7 +210,7 @@ std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log,
   }
   log(LogLevel::kInfo, "read " + std::to_string(rec.snapshot_records) + " snapshot records and " +
                            std::to_string(rec.log_records) + " log records from " + dir);
-  const int lock_fd = std::exchange(*lock, -1);
+  const int lock_fd = std::exchange(*files->lock, -1);
   return OpenedStore{std::move(rec.replica), rec.log_valid_bytes, lock_fd};
 }
 

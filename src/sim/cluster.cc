@@ -37,6 +37,13 @@ Cluster::Cluster(EventQueue* queue, Trace* trace, std::uint64_t seed, ClusterCon
   net_->listen(kStorageAddress, frontend_proc(), Listener::kStorage);
   config_.frontend.client_listen = kClientAddress;
   config_.frontend.storage_listen = kStorageAddress;
+  frontend_disk_ =
+      std::make_unique<SimStorage>(q_, Prng::stream(seed, "disk/frontend"), config_.disk);
+  frontend_disk_->set_done([this](std::uint64_t token, const DiskResult& r) {
+    trace_->event(q_->now(), frontend_proc(), "disk-done",
+                  "token=" + std::to_string(token) + (r.ok ? " ok" : " FAILED " + r.error));
+    input(frontend_proc(), [&](Machine& m) { m.on_disk_done(token, r, q_->now()); });
+  });
   nodes_.resize(static_cast<std::size_t>(config_.nodes));
   for (int i = 0; i < config_.nodes; ++i) {
     NodeProc& n = nodes_[i];
@@ -65,7 +72,7 @@ Cluster::Timers* Cluster::timers(ProcId p) {
 }
 
 std::uint64_t Cluster::incarnation(ProcId p) const {
-  if (p == 0) return 0;
+  if (p == 0) return frontend_incarnation_;
   if (p <= config_.nodes) return nodes_[p - 1].incarnation;
   return static_cast<std::uint64_t>(clients_[p - 1 - config_.nodes].incarnation);
 }
@@ -133,6 +140,7 @@ void Cluster::run_effects(ProcId p) {
                   q_->now(), p, std::is_same_v<T, DiskAppend> ? "disk-append" : "disk-snapshot",
                   "token=" + std::to_string(e.token) + " bytes=" + std::to_string(e.bytes.size()));
               if (is_node) nodes_[p - 1].storage->submit(std::move(e));
+              if (p == frontend_proc()) frontend_disk_->submit(std::move(e));
             } else if constexpr (std::is_same_v<T, Deliver>) {
               const int c = p - 1 - config_.nodes;
               trace_->event(q_->now(), p, "deliver",
@@ -186,9 +194,38 @@ void Cluster::set_timer(ProcId p, TimerId id, Nanos at) {
 // ---- frontend ------------------------------------------------------------------
 
 void Cluster::start_frontend() {
-  frontend_ = std::make_unique<Frontend>(config_.frontend, seed_key("frontend"));
-  trace_->event(q_->now(), frontend_proc(), "start", "");
+  if (frontend_) return;
+  // What the real frontend does at start (src/net/frontend_store.cc): drop a temp file
+  // left by an interrupted write, read the state file.
+  SimDisk& disk = frontend_disk_->disk();
+  disk.remove_temp();
+  FrontendState state;
+  if (disk.snapshot()) {
+    auto read = read_frontend_state(*disk.snapshot(), "/sim/frontend/snapshot");
+    if (const auto* bad = std::get_if<RecoveryError>(&read)) {
+      fail("frontend-state", "the frontend cannot read its state file: " + bad->describe());
+      return;
+    }
+    state = std::get<FrontendState>(read);
+  }
+  trace_->event(q_->now(), frontend_proc(), "start",
+                "incarnation=" + std::to_string(frontend_incarnation_) +
+                    " members=" + std::to_string(state.members.size()) +
+                    " reserved=" + std::to_string(state.reserved));
+  frontend_ = std::make_unique<Frontend>(
+      config_.frontend, seed_key("frontend/" + std::to_string(frontend_incarnation_)),
+      std::move(state));
   input(frontend_proc(), [&](Machine& m) { m.on_start(q_->now()); });
+}
+
+void Cluster::crash_frontend() {
+  if (!frontend_) return;
+  const std::size_t kept = frontend_disk_->crash(0);
+  trace_->event(q_->now(), frontend_proc(), "crash", "unsynced_kept=" + std::to_string(kept));
+  frontend_.reset();
+  frontend_timers_.armed.clear();
+  ++frontend_incarnation_;
+  net_->died(frontend_proc(), /*notify_peers=*/true);
 }
 
 // ---- storage nodes -------------------------------------------------------------

@@ -66,7 +66,13 @@ class Cluster : public NetHandler {
   ProcId node_proc(int i) const { return 1 + i; }
   ProcId client_proc(int i) const { return 1 + config_.nodes + i; }
 
+  // The frontend boots from its state file (on its own simulated disk) each time.
   void start_frontend();
+  bool frontend_up() const { return frontend_ != nullptr; }
+  // Kills the frontend process: its connections close (the kernel of a live host resets
+  // them), unsynced state-file bytes are lost.
+  void crash_frontend();
+  std::uint64_t frontend_crashes() const { return frontend_incarnation_; }
   // ---- storage nodes
   bool node_up(int i) const { return nodes_[i].machine != nullptr; }
   void start_node(int i);
@@ -89,6 +95,7 @@ class Cluster : public NetHandler {
   std::uint64_t get(int i, const std::string& key);
   std::uint64_t put(int i, const std::string& key, const std::string& value);
 
+  // REQUIRES: frontend_up().
   Frontend& frontend() { return *frontend_; }
   SimNetwork& net() { return *net_; }
   std::vector<Failure>& failures() { return failures_; }
@@ -141,6 +148,8 @@ class Cluster : public NetHandler {
   Prng bitflip_rng_;
   std::unique_ptr<SimNetwork> net_;
   std::unique_ptr<Frontend> frontend_;
+  std::unique_ptr<SimStorage> frontend_disk_;
+  std::uint64_t frontend_incarnation_ = 0;
   Timers frontend_timers_;
   std::vector<NodeProc> nodes_;
   std::vector<ClientProc> clients_;

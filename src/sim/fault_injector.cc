@@ -62,16 +62,32 @@ void FaultInjector::apply(const FaultEvent& e) {
       stop_restart_[e.target] = e.duration;
       cluster_->arm_disk_failure(e.target);
       break;
-    case FaultKind::kBitFlip:
+    case FaultKind::kBitFlip: {
       if (cluster_->node_up(e.target)) crash(e.target, e);
-      if (other_holder(e.target)) {
-        if (cluster_->flip_bit(e.target)) ++wipes_;
-      } else {
-        trace_->event(q_->now(), -1, "fault",
-                      "bit flip skipped: no other node holds every committed write");
-      }
-      restart_later(e.target, e.duration);
+      // The flip (and so the wipe at boot) is decided when the node restarts: by then the
+      // frontend has usually removed it and recorded the members without it.
+      const int node = e.target;
+      const std::uint64_t epoch = down_epoch_[node];
+      q_->after(e.duration, [this, node, epoch] {
+        if (cluster_->node_up(node) || down_epoch_[node] != epoch) return;
+        if (const char* why = wipe_refused(node)) {
+          trace_->event(q_->now(), -1, "fault", std::string("bit flip skipped: ") + why);
+        } else if (cluster_->flip_bit(node)) {
+          ++wipes_;
+        }
+        cluster_->start_node(node);
+      });
       break;
+    }
+    case FaultKind::kFrontendCrash: {
+      if (!cluster_->frontend_up()) return;
+      cluster_->crash_frontend();
+      const std::uint64_t epoch = ++frontend_epoch_;
+      q_->after(e.duration, [this, epoch] {
+        if (frontend_epoch_ == epoch) cluster_->start_frontend();
+      });
+      break;
+    }
     case FaultKind::kPartition:
       cluster_->net().partition(target_proc(e), q_->now() + e.duration, /*stall=*/e.notify);
       break;
@@ -123,6 +139,18 @@ Lsn FaultInjector::durable_complete(int node) const {
                                  : cluster_->storage(node).durable_complete().value_or(0);
 }
 
+const char* FaultInjector::wipe_refused(int node) {
+  if (!cluster_->frontend_up()) return "the frontend is down (it may still name the node)";
+  const nlohmann::json status = cluster_->frontend().status();
+  for (const auto& id : status["recorded_members"]) {
+    if (id == "s" + std::to_string(node + 1)) {
+      return "the frontend's state file still names the node as a member";
+    }
+  }
+  if (!other_holder(node)) return "no other node holds every committed write";
+  return nullptr;
+}
+
 bool FaultInjector::other_holder(int except) {
   // Not only W: acks the node sent before it died may still be on their way and raise W
   // later, so another node must hold everything this one durably holds too.
@@ -138,6 +166,8 @@ void FaultInjector::quiesce() {
   trace_->event(q_->now(), -1, "quiesce", "no more faults: heal, restart everything");
   cluster_->disarm_disk_failures();
   cluster_->net().heal_all();
+  ++frontend_epoch_;  // a pending frontend restart is done here instead
+  cluster_->start_frontend();
   for (int i = 0; i < cluster_->nodes(); ++i) {
     if (!cluster_->node_up(i)) {
       ++down_epoch_[i];

@@ -7,7 +7,9 @@
 //  * a bit flip (which ends with the node's data wiped) only while another node holds
 //    every committed write and everything the node itself holds (its acks may still be
 //    on their way to the frontend and commit more); wiping the last copy is a loss no
-//    system can undo, so the node is then only crashed;
+//    system can undo, so the node is then only crashed. Nor while the frontend is down
+//    or its state file still names the node as a member: a restarting frontend takes
+//    its data from such a node, and an operator must not wipe one (docs/RELIABILITY.md);
 //  * out-of-range targets in a replayed plan are ignored.
 #pragma once
 
@@ -39,6 +41,8 @@ class FaultInjector {
   void node_stopped(int node);
   // Some node other than `except` durably holds every committed write.
   bool other_holder(int except);
+  // Why node's data may not be wiped now, or nullptr.
+  const char* wipe_refused(int node);
   Lsn durable_complete(int node) const;
   ProcId target_proc(const FaultEvent& e) const;
 
@@ -48,6 +52,7 @@ class FaultInjector {
   Trace* trace_;
   bool quiet_ = false;
   std::vector<std::uint64_t> down_epoch_;  // per node: bumped by each crash
+  std::uint64_t frontend_epoch_ = 0;       // bumped by each frontend crash and by quiesce
   std::vector<Nanos> stop_restart_;        // per node: restart delay after a disk failure
   std::size_t applied_ = 0;
   std::size_t wipes_ = 0;

@@ -7,12 +7,12 @@
 namespace kvs::sim {
 namespace {
 
-constexpr const char* kNames[kFaultKinds] = {"crash",    "total-failure", "disk-fail",
-                                             "bit-flip", "partition",     "slow",
-                                             "reset",    "client-crash",  "flaky"};
+constexpr const char* kNames[kFaultKinds] = {
+    "crash", "total-failure", "disk-fail",    "bit-flip", "partition",
+    "slow",  "reset",         "client-crash", "flaky",    "frontend-crash"};
 // Short names for the one-line summary.
 constexpr const char* kShort[kFaultKinds] = {"crash", "total", "diskfail", "bitflip", "part",
-                                             "slow",  "reset", "ccrash",   "flaky"};
+                                             "slow",  "reset", "ccrash",   "flaky",   "fcrash"};
 
 bool parse_u64(const std::string& s, std::uint64_t* out) {
   if (s.empty() || s.size() > 19) return false;
@@ -96,6 +96,9 @@ FaultPlan draw_plan(Prng& rng, const FaultMix& mix, int nodes, int clients, Nano
           if (kind == FaultKind::kSlow) e.extra = rng.nanos(mix.slow_extra_min, mix.slow_extra_max);
           if (kind == FaultKind::kReset) e.duration = 0;
           break;
+        case FaultKind::kFrontendCrash:
+          e.duration = rng.nanos(mix.down_min, mix.down_max);
+          break;
         case FaultKind::kClientCrash:
           e.client = true;
           e.target = static_cast<int>(rng.below(static_cast<std::uint64_t>(std::max(clients, 1))));
@@ -112,7 +115,7 @@ FaultPlan draw_plan(Prng& rng, const FaultMix& mix, int nodes, int clients, Nano
 
 std::string event_to_text(const FaultEvent& e) {
   std::string out = "at=" + seconds_text(e.at) + " " + fault_kind_name(e.kind);
-  if (e.kind == FaultKind::kTotalFailure) {
+  if (e.kind == FaultKind::kTotalFailure || e.kind == FaultKind::kFrontendCrash) {
     out += " target=all";
   } else {
     out += std::string(e.client ? " client=" : " node=") + std::to_string(e.target);

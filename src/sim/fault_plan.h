@@ -15,17 +15,18 @@
 namespace kvs::sim {
 
 enum class FaultKind {
-  kCrash,         // a storage node dies (mid-write, mid-catch-up, as a donor: any instant)
-  kTotalFailure,  // every storage node dies at once
-  kDiskFail,      // a node's next disk operation fails: it must stop, then restarts
-  kBitFlip,       // a node dies and a bit of its log flips: it refuses to start, gets wiped
-  kPartition,     // a process is cut off from the frontend for a while
-  kSlow,          // a process's link gets slower than storage_timeout for a while
-  kReset,         // a process's connections are reset
-  kClientCrash,   // a client process dies; a new incarnation starts later
-  kFlaky,         // for a while, a process's connections drop now and then mid-stream
+  kCrash,          // a storage node dies (mid-write, mid-catch-up, as a donor: any instant)
+  kTotalFailure,   // every storage node dies at once
+  kDiskFail,       // a node's next disk operation fails: it must stop, then restarts
+  kBitFlip,        // a node dies and a bit of its log flips: it refuses to start, gets wiped
+  kPartition,      // a process is cut off from the frontend for a while
+  kSlow,           // a process's link gets slower than storage_timeout for a while
+  kReset,          // a process's connections are reset
+  kClientCrash,    // a client process dies; a new incarnation starts later
+  kFlaky,          // for a while, a process's connections drop now and then mid-stream
+  kFrontendCrash,  // the frontend process dies; it restarts from its state file later
 };
-constexpr int kFaultKinds = 9;
+constexpr int kFaultKinds = 10;
 
 const char* fault_kind_name(FaultKind k);
 

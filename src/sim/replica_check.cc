@@ -30,6 +30,7 @@ void check_replicas(Cluster& cluster,
   auto fail = [&](const std::string& check, const std::string& text) {
     failures->push_back(Failure{check, text});
   };
+  if (!cluster.frontend_up()) return fail("convergence", "the frontend is not running at the end");
   const Lsn w = cluster.frontend().commit_watermark();
   const nlohmann::json fe = cluster.frontend().status();
   std::map<std::string, std::string> fe_state;  // node id -> state at the frontend

@@ -2,7 +2,8 @@
 # chaos.sh BIN_DIR SECONDS [CLIENTS]: a frontend, three storage nodes and CLIENTS client
 # processes writing unique values (and reading) on a few keys, each recording a history;
 # storage nodes are SIGKILLed and restarted at random — one at a time, all at once, and
-# "stale first" (the node that died first comes back first, alone). At the end every
+# "stale first" (the node that died first comes back first, alone) — and now and then
+# the frontend (restarted on the same ports from its state file). At the end every
 # node restarts, every key is read once more, and the merged histories go to kvcheck
 # (per-key linearizability, per-client order). Prints kills, operations and the verdict.
 #
@@ -41,12 +42,15 @@ pause() { sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN { print lo + 
 KILLS=0
 TOTAL_FAILURES=0
 STALE_FIRST=0
+FRONTEND_KILLS=0
 crash() { kill9 "$1"; KILLS=$((KILLS + 1)); echo "[$(date +%T)] kill -9 $1"; }
 restart() { running "$1" || { start_storage "$1"; echo "[$(date +%T)] start $1"; }; }
 
 start_frontend --storage-timeout 1 --unavailable-timeout 10
 for s in "${NODES[@]}"; do start_storage "$s"; done
 must "three members" wait_for "3 members" 30 members_are 3
+KVS_FRONTEND_CLIENT_LISTEN=$KVS_CLIENT_ADDR  # a restarted frontend listens where all dial
+KVS_FRONTEND_STORAGE_LISTEN=$KVS_STORAGE_ADDR
 
 for c in $(seq 1 "$CLIENTS"); do
   mkfifo "$WORK/c$c.fifo"
@@ -61,7 +65,14 @@ deadline=$(($(date +%s) + RUN_SECONDS))
 while [ "$(date +%s)" -lt "$deadline" ]; do
   pause 0.5 2.5  # the fault schedule's pace
   roll=$((RANDOM % 10))
-  if [ "$roll" -lt 2 ]; then  # every node at once: a total failure
+  if [ "$roll" -eq 9 ]; then  # the frontend: clients' sessions end, nodes rejoin
+    crash frontend
+    FRONTEND_KILLS=$((FRONTEND_KILLS + 1))
+    pause 0.2 1.5
+    cat "$WORK/frontend.log" >>"$WORK/frontend.before.log"
+    start_frontend --storage-timeout 1 --unavailable-timeout 10
+    echo "[$(date +%T)] start frontend"
+  elif [ "$roll" -lt 2 ]; then  # every node at once: a total failure
     for s in "${NODES[@]}"; do running "$s" && crash "$s"; done
     TOTAL_FAILURES=$((TOTAL_FAILURES + 1))
     pause 0.2 1.5
@@ -100,7 +111,7 @@ check "the final read of every key succeeds" bash -c "! grep -q '^error' '$WORK/
 ops=$(cat "$WORK"/c*.out | wc -l)
 acked=$(cat "$WORK"/c*.out | grep -vc '^error' || true)
 failed=$((ops - acked))
-echo "chaos: $KILLS kills ($TOTAL_FAILURES total failures, $STALE_FIRST stale-first restarts), $ops operations ($acked ok, $failed failed or indeterminate)"
+echo "chaos: $KILLS kills ($TOTAL_FAILURES total failures, $STALE_FIRST stale-first restarts, $FRONTEND_KILLS of the frontend), $ops operations ($acked ok, $failed failed or indeterminate)"
 check "the load did real work (at least $((RUN_SECONDS * 5)) operations succeeded)" test "$acked" -ge $((RUN_SECONDS * 5))
 check "the histories are linearizable per key and in order per client (kvcheck)" \
   "$BIN/kvcheck" "$WORK"/c*.history "$WORK/final.history"

@@ -39,12 +39,18 @@ def records(path):
 
 
 def state_of(folder):
-    state = {}
+    """key -> (lsn, value) of its newest version, after any "discard" record (a frontend
+    restart voids LSNs after..upto) has dropped the versions in its range."""
+    versions = {}
     for path in (os.path.join(folder, "snapshot"), os.path.join(folder, "wal.log")):
         for r in records(path):
-            if r.get("t") == "put" and r["lsn"] > state.get(r["k"], (0, None))[0]:
-                state[r["k"]] = (r["lsn"], r["v"])
-    return state
+            if r.get("t") == "put":
+                versions.setdefault(r["k"], {})[r["lsn"]] = r["v"]
+            elif r.get("t") == "discard":
+                for by_lsn in versions.values():
+                    for lsn in [l for l in by_lsn if r["after"] < l <= r["upto"]]:
+                        del by_lsn[lsn]
+    return {k: max(v.items()) for k, v in versions.items() if v}
 
 
 def main():

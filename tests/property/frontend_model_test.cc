@@ -456,8 +456,11 @@ class Harness {
       std::vector<Effect> effects = fe_.outbox().take();
       if (effects.empty()) return;
       std::vector<ConnId> closed;
+      std::vector<std::uint64_t> disk_done;
       for (Effect& e : effects) {
         if (auto* s = std::get_if<Send>(&e)) on_send(s->conn, std::move(s->msg));
+        // The state file: written at once (its timing is the simulator's business).
+        if (auto* d = std::get_if<DiskSnapshot>(&e)) disk_done.push_back(d->token);
         if (auto* c = std::get_if<Close>(&e)) {
           // In order: a node is no member for what the frontend sends after closing it.
           if (Peer* p = peer_on(c->conn)) {
@@ -469,6 +472,7 @@ class Harness {
         }
       }
       for (ConnId conn : closed) fe_.on_closed(conn, now_);
+      for (std::uint64_t token : disk_done) fe_.on_disk_done(token, DiskResult{}, now_);
     }
   }
 

@@ -354,6 +354,20 @@ struct Arbitrary<kvs::CatchupApplied> {
 };
 
 template <>
+struct Arbitrary<kvs::Discard> {
+  static Gen<kvs::Discard> arbitrary() {
+    // upto > after, as the decoder requires.
+    auto range = gen::map(gen::pair(kvs::testgen::u64(), gen::inRange<std::uint64_t>(1, 1000)),
+                          [](std::pair<std::uint64_t, std::uint64_t> p) {
+                            const std::uint64_t after = std::min(p.first, UINT64_MAX - p.second);
+                            return kvs::LsnRange{after, after + p.second};
+                          });
+    return gen::build<kvs::Discard>(gen::set(
+        &kvs::Discard::ranges, kvs::testgen::list_up_to<std::vector<kvs::LsnRange>>(4, range)));
+  }
+};
+
+template <>
 struct Arbitrary<kvs::StatusRequest> {
   static Gen<kvs::StatusRequest> arbitrary() { return gen::just(kvs::StatusRequest{}); }
 };
@@ -450,6 +464,11 @@ inline nlohmann::ordered_json protocol_json(const Message& message) {
                   {"upto", m.upto}};
         } else if constexpr (std::is_same_v<T, CatchupApplied>) {
           return {{"req", m.req}};
+        } else if constexpr (std::is_same_v<T, Discard>) {
+          J ranges = J::array();
+          for (const LsnRange& r : m.ranges)
+            ranges.push_back({{"after", r.after}, {"upto", r.upto}});
+          return {{"ranges", ranges}};
         } else if constexpr (std::is_same_v<T, StatusRequest>) {
           return J::object();
         } else {

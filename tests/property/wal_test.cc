@@ -59,6 +59,9 @@ void showValue(const Entry& e, std::ostream& os) {
 void showValue(const MarkRecord& m, std::ostream& os) {
   os << "mark{" << m.complete << "}";
 }
+void showValue(const DiscardRecord& d, std::ostream& os) {
+  os << "discard{" << d.range.after << ".." << d.range.upto << "}";
+}
 void showValue(const WalRecord& r, std::ostream& os) {
   std::visit([&os](const auto& v) { showValue(v, os); }, r);
 }
@@ -137,6 +140,11 @@ rc::Gen<WalRecord> any_record() {
                                              rc::gen::set(&Entry::value, text())),
                        [](Entry e) { return WalRecord(std::move(e)); })},
       {1, rc::gen::map(any_lsn(), [](Lsn c) { return WalRecord(MarkRecord{c}); })},
+      {1, rc::gen::apply(
+              [](Lsn after, Lsn length) {
+                return WalRecord(DiscardRecord{LsnRange{after, after + length}});
+              },
+              uniform<Lsn>(0, 1000), uniform<Lsn>(1, 1000))},
   });
 }
 

@@ -28,6 +28,10 @@ const Expectation kExpected[] = {
      {"linearizability", "session-order", "monotonic-reads", "read-your-writes"}},
     {"no-retry-dedupe", {"exactly-once"}},
     {"answer-put-after-first-ack", {"linearizability"}},
+    {"restart-trusts-any-node",
+     {"linearizability", "read-your-writes", "monotonic-reads", "convergence"}},
+    {"restart-reuses-lsns",
+     {"linearizability", "read-your-writes", "monotonic-reads", "convergence", "exactly-once"}},
 };
 
 // The first seed in 1..kSeedLimit whose run fails, and that run.

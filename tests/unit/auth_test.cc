@@ -123,11 +123,15 @@ class FrontendAuthTest : public ::testing::Test {
     drain();
   }
 
+  // The state file is written at once.
   void drain() {
-    for (Effect& e : fe_->outbox().take()) {
-      if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
-      if (auto* c = std::get_if<Close>(&e)) closed_.insert(c->conn);
-      if (auto* l = std::get_if<LogLine>(&e)) logs_.push_back(l->text);
+    while (!fe_->outbox().empty()) {
+      for (Effect& e : fe_->outbox().take()) {
+        if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
+        if (auto* c = std::get_if<Close>(&e)) closed_.insert(c->conn);
+        if (auto* l = std::get_if<LogLine>(&e)) logs_.push_back(l->text);
+        if (auto* d = std::get_if<DiskSnapshot>(&e)) fe_->on_disk_done(d->token, {}, now_);
+      }
     }
   }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace kvs {
@@ -19,7 +20,19 @@ const PeerAddress kLocal{"127.0.0.1:40000", true};
 
 class FrontendTest : public ::testing::Test {
  protected:
-  FrontendTest() : fe_(config(), SeedKey{1, 2, 3}) {
+  FrontendTest() : fe_(instance_.emplace(config(), SeedKey{1, 2, 3})) {
+    fe_.on_start(now_);
+    drain();
+  }
+
+  // A new frontend process over the state file the last one wrote; every connection of
+  // the old one is gone.
+  void restart(FrontendConfig c = config()) {
+    auto state = read_frontend_state(state_file_, "state");
+    ASSERT_TRUE(std::holds_alternative<FrontendState>(state));
+    instance_.emplace(c, SeedKey{7, 8, 9}, std::get<FrontendState>(state));
+    sent_.clear();
+    closed_.clear();
     fe_.on_start(now_);
     drain();
   }
@@ -32,12 +45,27 @@ class FrontendTest : public ::testing::Test {
     return c;
   }
 
-  // Runs the effects of the last input into per-connection mailboxes.
+  // Runs the effects of the last input into per-connection mailboxes. State file writes
+  // complete at once unless the test holds them (hold_disk_).
   void drain() {
-    for (Effect& e : fe_.outbox().take()) {
-      if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
-      if (auto* c = std::get_if<Close>(&e)) closed_.push_back(c->conn);
+    while (!fe_.outbox().empty()) {
+      for (Effect& e : fe_.outbox().take()) {
+        if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
+        if (auto* c = std::get_if<Close>(&e)) closed_.push_back(c->conn);
+        if (auto* d = std::get_if<DiskSnapshot>(&e)) {
+          state_file_ = d->bytes;
+          if (hold_disk_) {
+            held_writes_.push_back(d->token);
+          } else {
+            fe_.on_disk_done(d->token, {}, now_);
+          }
+        }
+      }
     }
+  }
+  void finish_held_writes() {
+    for (std::uint64_t token : std::exchange(held_writes_, {})) fe_.on_disk_done(token, {}, now_);
+    drain();
   }
 
   template <typename M>
@@ -96,7 +124,11 @@ class FrontendTest : public ::testing::Test {
   }
 
   Nanos now_ = 1000 * kSecond;
-  Frontend fe_;
+  bool hold_disk_ = false;
+  std::vector<std::uint64_t> held_writes_;
+  std::string state_file_;  // the last state the frontend wrote
+  std::optional<Frontend> instance_;
+  Frontend& fe_;  // always *instance_, also across restart()
   std::map<ConnId, std::vector<Message>> sent_;
   std::vector<ConnId> closed_;
 };
@@ -367,6 +399,9 @@ TEST_F(FrontendTest, ACatchingUpNodeWhoseAckReachesItsTargetNeedsNoDonor) {
 }
 
 TEST_F(FrontendTest, WithNoMemberRequestsFailAfterTheUnavailableTimeout) {
+  storage(kS1, "s1", 0);
+  fe_.on_closed(kS1, now_);  // the cluster had a member, which is gone now
+  drain();
   client(kAlice, "alice");
   get(kAlice, 1, "k");
   put(kAlice, 2, "k", "v");
@@ -381,10 +416,22 @@ TEST_F(FrontendTest, WithNoMemberRequestsFailAfterTheUnavailableTimeout) {
   EXPECT_EQ(r[1].status, Status::kUnavailable);
   EXPECT_NE(r[1].detail.find("may still be applied"), std::string::npos);
   // The PUT stays buffered and reaches the first node that joins.
-  storage(kS1, "s1", 0);
-  auto w = take<Write>(kS1);
+  storage(kS1 + 100, "s1", 0);
+  auto w = take<Write>(kS1 + 100);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].entry.value, "v");
+}
+
+TEST_F(FrontendTest, BeforeAnyNodeDefinedTheDataAPutIsNotStartedAndFailsWithoutEffect) {
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "v");
+  advance(4 * kSecond);
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, Status::kUnavailable);
+  EXPECT_EQ(r[0].detail.find("may still be applied"), std::string::npos);
+  storage(kS1, "s1", 0);
+  EXPECT_TRUE(take<Write>(kS1).empty()) << "a PUT answered unavailable without an LSN was applied";
 }
 
 TEST_F(FrontendTest, BadHelloIsRefusedAndClosed) {
@@ -564,6 +611,128 @@ TEST_F(FrontendTest, ProtocolErrorClosesOnlyThatConnection) {
   put(kAlice, 1, "k", "v");
   ack(kS1, 1);
   EXPECT_EQ(take<Response>(kAlice).size(), 1u);
+}
+
+}  // namespace
+}  // namespace kvs
+
+namespace kvs {
+namespace {
+
+// s1 and s2 hold k=v1 (acknowledged); s1 alone also holds LSN 2 (k=v2, never
+// acknowledged) when the frontend dies.
+class FrontendRestartTest : public FrontendTest {
+ protected:
+  FrontendRestartTest() {
+    storage(kS1, "s1", 0);
+    storage(kS2, "s2", 0);
+    client(kAlice, "alice");
+    put(kAlice, 1, "k", "v1");
+    ack(kS1, 1);
+    ack(kS2, 1);
+    put(kAlice, 2, "k", "v2");
+    ack(kS1, 2);
+    EXPECT_EQ(fe_.commit_watermark(), 1u);
+    EXPECT_EQ(take<Response>(kAlice).size(), 1u);  // seq 1 only
+  }
+};
+
+TEST_F(FrontendRestartTest, TheStateFileNamesTheMembersAndReservesLsnsAhead) {
+  auto state = std::get<FrontendState>(read_frontend_state(state_file_, "state"));
+  EXPECT_EQ(state.members, (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_GE(state.reserved, 2u);
+  EXPECT_TRUE(state.discarded.empty());
+}
+
+TEST_F(FrontendRestartTest, ANodeOutsideTheLastMembersWaitsAndRequestsWaitWithIt) {
+  restart();
+  storage(kS3, "s3", 0);
+  auto js = take<JoinState>(kS3);
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, "waiting");
+  EXPECT_TRUE(take<Discard>(kS3).empty());
+  client(kBob, "bob");
+  get(kBob, 1, "k");
+  put(kBob, 2, "j", "x");
+  EXPECT_TRUE(take<Read>(kS3).empty());
+  EXPECT_TRUE(take<Write>(kS3).empty());
+  EXPECT_EQ(fe_.status()["ready"], false);
+}
+
+TEST_F(FrontendRestartTest, ALastMemberDefinesTheDataAndTheUnacknowledgedTailIsDiscarded) {
+  const Lsn reserved = std::get<FrontendState>(read_frontend_state(state_file_, "s")).reserved;
+  restart();
+  client(kBob, "bob");
+  get(kBob, 1, "k");
+  storage(kS2, "s2", 1);  // holds v1 only
+  auto discard = take<Discard>(kS2);
+  ASSERT_EQ(discard.size(), 1u);
+  EXPECT_EQ(discard[0].ranges, (std::vector<LsnRange>{{1, reserved}}));
+  EXPECT_EQ(fe_.commit_watermark(), reserved);
+  // The discard is recorded before any node hears of it.
+  auto state = std::get<FrontendState>(read_frontend_state(state_file_, "state"));
+  EXPECT_EQ(state.discarded, (std::vector<LsnRange>{{1, reserved}}));
+  EXPECT_GT(state.reserved, reserved);
+
+  fe_.on_message(kS2, Join{reserved}, now_);  // discarded: holds everything <= reserved
+  drain();
+  auto js = take<JoinState>(kS2);
+  ASSERT_FALSE(js.empty());
+  EXPECT_EQ(js.back().state, "member");
+  auto reads = take<Read>(kS2);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].at, reserved);
+  fe_.on_message(kS2, ReadReply{reads[0].req, true, "v1", 1}, now_);
+  drain();
+  auto r = take<Response>(kBob);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].value, "v1");
+
+  // s1 held LSN 2 (k=v2): it must discard it too, then it is complete.
+  storage(kS1, "s1", 2);
+  ASSERT_EQ(take<Discard>(kS1).size(), 1u);
+  fe_.on_message(kS1, Join{reserved}, now_);
+  drain();
+  EXPECT_EQ(take<JoinState>(kS1).back().state, "member");
+
+  put(kBob, 2, "k", "v3");
+  auto w = take<Write>(kS1);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].entry.lsn, reserved + 1) << "an LSN an earlier run handed out was reused";
+}
+
+TEST_F(FrontendRestartTest, NothingIsAcknowledgedUntilTheShrunkMemberSetIsRecorded) {
+  hold_disk_ = true;
+  fe_.on_closed(kS2, now_);  // s2 leaves: the state file still names it
+  drain();
+  ASSERT_EQ(held_writes_.size(), 1u);
+  ack(kS1, 2);
+  EXPECT_TRUE(take<Response>(kAlice).empty()) << "acknowledged before {s1} was recorded";
+  finish_held_writes();
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].seq, 2u);
+  EXPECT_EQ(std::get<FrontendState>(read_frontend_state(state_file_, "s")).members,
+            (std::vector<std::string>{"s1"}));
+}
+
+TEST_F(FrontendRestartTest, AcceptDataLossLetsAnyNodeDefineTheData) {
+  FrontendConfig c = config();
+  c.accept_data_loss = true;
+  restart(c);
+  storage(kS3, "s3", 0);
+  ASSERT_EQ(take<Discard>(kS3).size(), 1u);
+  EXPECT_EQ(fe_.status()["ready"], true);
+}
+
+TEST_F(FrontendRestartTest, ResumingClientsAreToldTheirSessionWasLost) {
+  restart();
+  fe_.on_accepted(kAlice, Listener::kClients, kLocal, now_);
+  fe_.on_message(kAlice, Hello{"client", kProtocolVersion, "alice", "", true}, now_);
+  drain();
+  auto e = take<Error>(kAlice);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].code, "session_lost");
 }
 
 }  // namespace

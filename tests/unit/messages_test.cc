@@ -34,6 +34,7 @@ std::vector<Message> one_of_each() {
       CatchupFetch{11, 2, "m", 262144},
       CatchupChunk{11, {Entry{3, "a", "x"}, Entry{5, "b", ""}}, "b", true, 20},
       CatchupApplied{11},
+      Discard{{LsnRange{3, 9}, LsnRange{20, 1u << 20}}},
       StatusRequest{},
       status,
   };
@@ -78,11 +79,11 @@ TEST(Messages, DefaultMessagesRoundTrip) {
 
 TEST(Messages, WireNames) {
   const std::vector<std::string_view> expected = {
-      "challenge",      "hello",         "welcome",       "error",
-      "request",        "response",      "join",          "join_state",
-      "write",          "ping",          "ack",           "read",
-      "read_reply",     "catchup_fetch", "catchup_chunk", "catchup_applied",
-      "status_request", "status_reply"};
+      "challenge",  "hello",          "welcome",       "error",
+      "request",    "response",       "join",          "join_state",
+      "write",      "ping",           "ack",           "read",
+      "read_reply", "catchup_fetch",  "catchup_chunk", "catchup_applied",
+      "discard",    "status_request", "status_reply"};
   std::vector<Message> all = one_of_each();
   ASSERT_EQ(all.size(), expected.size());
   for (std::size_t i = 0; i < all.size(); i++) {

@@ -82,7 +82,8 @@ TEST(NetConfigFile, ShippedConfigFilesHoldTheDefaults) {
   EXPECT_EQ(fc->log_level, d.log_level);
   EXPECT_EQ(fc->secret, d.secret);
   EXPECT_EQ(fc->insecure_no_secret, d.insecure_no_secret);
-  EXPECT_EQ(fe->size(), 13u);  // every field
+  EXPECT_EQ(fc->data_dir, d.data_dir);
+  EXPECT_EQ(fe->size(), 14u);  // every field
 
   auto se = read_config_document((root / "storage.json").string(), true, &error);
   ASSERT_TRUE(se) << error;

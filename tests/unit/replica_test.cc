@@ -260,3 +260,50 @@ TEST(ReplicaTest, ToRecordsReplaysToTheSameState) {
 
 }  // namespace
 }  // namespace kvs
+
+namespace kvs {
+namespace {
+
+TEST(ReplicaDiscard, DropsVersionsInTheRangeAndCompletesThroughItsEnd) {
+  Replica r = replay({E(1, "a", "a1"), E(2, "b", "b2"), E(3, "a", "a3"), E(5, "c", "c5")});
+  ASSERT_EQ(r.complete(), 3u);
+  ASSERT_TRUE(r.affected_by(LsnRange{2, 10}));
+  ASSERT_TRUE(r.can_discard(LsnRange{2, 10}));
+  r.discard(LsnRange{2, 10});
+  EXPECT_EQ(r.read("a", 10)->value, "a1");
+  EXPECT_EQ(r.read("b", 10)->value, "b2");
+  EXPECT_FALSE(r.read("c", 10).has_value());
+  EXPECT_EQ(r.complete(), 10u);
+  EXPECT_EQ(r.max_lsn(), 10u);
+  EXPECT_EQ(r.version_count(), 2u);
+  EXPECT_FALSE(r.affected_by(LsnRange{2, 10}));
+  // A replayed old write of the range changes nothing: the range counts as held.
+  r.apply(E(4, "a", "stale"));
+  EXPECT_EQ(r.read("a", 10)->value, "a1");
+}
+
+TEST(ReplicaDiscard, BelowTheRangeAGapStaysAGap) {
+  Replica r = replay({E(1, "a", "a1"), E(7, "a", "a7")});
+  r.discard(LsnRange{5, 10});
+  EXPECT_EQ(r.complete(), 1u) << "LSNs 2..5 are still missing";
+  EXPECT_EQ(versions_of(r, "a"), (std::vector<Lsn>{1}));
+}
+
+TEST(ReplicaDiscard, SurvivesRecoveryAsALogRecord) {
+  const std::vector<WalRecord> log = {E(1, "a", "a1"), E(3, "a", "a3"),
+                                      DiscardRecord{LsnRange{1, 9}}, E(10, "a", "a10")};
+  Replica r = replay(log);
+  EXPECT_EQ(versions_of(r, "a"), (std::vector<Lsn>{1, 10}));
+  EXPECT_EQ(r.complete(), 10u);
+  EXPECT_EQ(versions_of(replay(r.to_records()), "a"), (std::vector<Lsn>{1, 10}));
+}
+
+TEST(ReplicaDiscard, ARangeBelowThePruneBoundCannotBeDiscarded) {
+  Replica r = replay({E(1, "a", "a1"), E(2, "b", "b2"), E(3, "a", "a3")});
+  r.prune(3);
+  EXPECT_FALSE(r.can_discard(LsnRange{2, 9}));
+  EXPECT_TRUE(r.can_discard(LsnRange{3, 9}));
+}
+
+}  // namespace
+}  // namespace kvs

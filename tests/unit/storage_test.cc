@@ -676,3 +676,55 @@ TEST_F(StorageTest, PlantedRejoinServesBeforeCatchupAnswersStaleReads) {
 
 }  // namespace
 }  // namespace kvs
+
+namespace kvs {
+namespace {
+
+// After a frontend restart: a node holding k@3 (never committed) above k@1 drops it,
+// durably, and only then joins again, now complete up to the range's end.
+TEST_F(StorageTest, DiscardIsLoggedThenTheNodeJoinsAgainWithoutThoseVersions) {
+  Replica r;
+  r.apply(E(1, "k", "old"));
+  r.apply(E(3, "k", "never-acked"));
+  start(std::move(r));
+  from_frontend(Discard{{LsnRange{1, 100}}});
+  auto effects = take();
+  EXPECT_TRUE(sent_on(effects, kFrontend).empty()) << "joined before the discard was durable";
+  DiskAppend append = only_append(effects);
+  EXPECT_EQ(append.bytes, wal({DiscardRecord{LsnRange{1, 100}}}));
+  disk_ok(append.token);
+  auto sent = sent_on(take(), kFrontend);
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent[0], Message(Join{100}));
+  EXPECT_EQ(node_->replica().read("k", 100)->value, "old");
+}
+
+TEST_F(StorageTest, DiscardOfNothingHeldJoinsAgainAtOnceWithoutADiskWrite) {
+  Replica r;
+  r.apply(E(1, "k", "v"));
+  start(std::move(r));
+  from_frontend(Discard{{LsnRange{5, 100}}});
+  auto effects = take();
+  EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
+  auto sent = sent_on(effects, kFrontend);
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent[0], Message(Join{1}));
+}
+
+// A write still on its way to the disk when the frontend died is discarded after it.
+TEST_F(StorageTest, DiscardFollowsAWriteStillInFlight) {
+  start();
+  write(1, "k", "in-flight");
+  DiskAppend first = only_append(take());
+  from_frontend(Discard{{LsnRange{0, 50}}});
+  EXPECT_TRUE(all_of<DiskAppend>(take()).empty()) << "one disk operation at a time";
+  disk_ok(first.token);
+  DiskAppend second = only_append(take());
+  EXPECT_EQ(second.bytes, wal({DiscardRecord{LsnRange{0, 50}}}));
+  disk_ok(second.token);
+  EXPECT_FALSE(node_->replica().read("k", 50).has_value());
+  EXPECT_EQ(node_->replica().complete(), 50u);
+}
+
+}  // namespace
+}  // namespace kvs

@@ -69,6 +69,26 @@ TEST(Wal, RecordFormat) {
   EXPECT_EQ(encode_wal_record(Entry{7, "key", "value"}), line_with_payload(payload));
   EXPECT_EQ(encode_wal_record(MarkRecord{9}), line_with_payload(R"({"t":"mark","complete":9})"));
   EXPECT_EQ(encode_snapshot({}), line_with_payload(R"({"t":"end","records":0})"));
+  EXPECT_EQ(encode_wal_record(DiscardRecord{LsnRange{4, 8}}),
+            line_with_payload(R"({"t":"discard","after":4,"upto":8})"));
+}
+
+TEST(FrontendStateFile, RoundTripsAndNamesDamage) {
+  const FrontendState state{{"s1", "s2"}, 1u << 20, {LsnRange{7, 1u << 19}}};
+  const std::string bytes = encode_frontend_state(state);
+  EXPECT_EQ(std::get<FrontendState>(read_frontend_state(bytes, "f")), state);
+  EXPECT_EQ(std::get<FrontendState>(read_frontend_state(encode_frontend_state({}), "f")),
+            FrontendState{});
+  std::string flipped = bytes;
+  flipped[20] ^= 1;
+  EXPECT_NE(std::get<RecoveryError>(read_frontend_state(flipped, "f")).reason.find("checksum"),
+            std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<RecoveryError>(
+      read_frontend_state(bytes.substr(0, bytes.size() - 1), "f")));
+  EXPECT_TRUE(std::holds_alternative<RecoveryError>(read_frontend_state(bytes + bytes, "f")));
+  // A storage node's snapshot is not a frontend state.
+  const auto wrong = read_frontend_state(encode_wal_record(MarkRecord{1}), "f");
+  EXPECT_NE(std::get<RecoveryError>(wrong).reason.find("storage node"), std::string::npos);
 }
 
 TEST(Wal, RoundTrip) {
