@@ -36,8 +36,10 @@ demo: all
 # Every test: the normal build, then the same suite under ASan + UBSan.
 test: test-fast test-asan
 
+# ctest runs JOBS tests at a time; the integration tests (real processes and ports) are
+# RUN_SERIAL in CMakeLists.txt, so each of them still runs alone.
 test-fast: all
-	cd $(BUILD) && ctest --output-on-failure -j 1
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKVS_SANITIZE=ON "-DCMAKE_CXX_FLAGS_DEBUG=$(ASAN_FLAGS)"
@@ -45,7 +47,7 @@ $(ASAN_BUILD)/CMakeCache.txt: | deps
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j 1
+	  ctest --output-on-failure -j $(JOBS)
 
 # Random SIGKILLs and restarts of storage nodes under load, every history checked
 # (tests/integration/chaos.sh): `make chaos SECONDS=600`.

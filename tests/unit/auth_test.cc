@@ -108,7 +108,7 @@ TEST(Auth, LoopbackAddresses) {
 
 constexpr ConnId kC1 = kFirstInboundConn + 1;
 constexpr ConnId kC2 = kFirstInboundConn + 2;
-const PeerAddress kLocal{"127.0.0.1:40000", true};
+const PeerAddress kLocalPeer{"127.0.0.1:40000", true};
 const PeerAddress kRemote{"192.0.2.10:40000", false};
 
 class FrontendAuthTest : public ::testing::Test {
@@ -136,7 +136,8 @@ class FrontendAuthTest : public ::testing::Test {
   }
 
   // Accepts conn; returns the challenge's nonce ("" if none came).
-  std::string accept(ConnId conn, Listener l = Listener::kClients, const PeerAddress& p = kLocal) {
+  std::string accept(ConnId conn, Listener l = Listener::kClients,
+                     const PeerAddress& p = kLocalPeer) {
     fe_->on_accepted(conn, l, p, now_);
     drain();
     auto& box = sent_[conn];
@@ -268,7 +269,7 @@ TEST_F(FrontendAuthTest, NoncesDifferAcrossConnectionsAndFrontends) {
   FrontendConfig c;
   c.secret = "s3cret";
   Frontend other(c, SeedKey{43});
-  other.on_accepted(kC1, Listener::kClients, kLocal, now_);
+  other.on_accepted(kC1, Listener::kClients, kLocalPeer, now_);
   for (Effect& e : other.outbox().take()) {
     if (auto* s = std::get_if<Send>(&e)) {
       EXPECT_EQ(nonces.count(std::get<Challenge>(s->msg).nonce), 0u);
@@ -294,7 +295,7 @@ TEST_F(FrontendAuthTest, ProtectedModeRefusesNonLoopbackAndAcceptsLoopback) {
   EXPECT_TRUE(logged("192.0.2.10:40000"));
 
   // Loopback: challenged, and without a secret no proof is needed.
-  const std::string n = accept(kC2 + 1, Listener::kClients, kLocal);
+  const std::string n = accept(kC2 + 1, Listener::kClients, kLocalPeer);
   EXPECT_EQ(n.size(), 64u);
   say(kC2 + 1, Hello{"client", kProtocolVersion, "alice", ""});
   EXPECT_EQ(take(kC2 + 1), (std::vector<Message>{Welcome{"frontend"}}));

@@ -26,7 +26,7 @@ Command parsed(std::string_view line) {
   return c.value_or(Command{});
 }
 
-std::string parse_error(std::string_view line) {
+std::string cli_parse_error(std::string_view line) {
   std::string error;
   EXPECT_FALSE(cli::parse_line(line, &error).has_value()) << line;
   return error;
@@ -52,12 +52,12 @@ TEST(ClientCliTest, ParsesLines) {
 }
 
 TEST(ClientCliTest, RejectsBadLines) {
-  EXPECT_EQ(parse_error("get"), "usage: get KEY");
-  EXPECT_EQ(parse_error("get a b"), "usage: get KEY");
-  EXPECT_EQ(parse_error("put k"), "usage: put KEY VALUE");
-  EXPECT_EQ(parse_error("put k   "), "usage: put KEY VALUE");
-  EXPECT_EQ(parse_error("frob x"), "unknown command 'frob' (try: help)");
-  EXPECT_EQ(parse_error("quit now"), "usage: quit (no arguments)");
+  EXPECT_EQ(cli_parse_error("get"), "usage: get KEY");
+  EXPECT_EQ(cli_parse_error("get a b"), "usage: get KEY");
+  EXPECT_EQ(cli_parse_error("put k"), "usage: put KEY VALUE");
+  EXPECT_EQ(cli_parse_error("put k   "), "usage: put KEY VALUE");
+  EXPECT_EQ(cli_parse_error("frob x"), "unknown command 'frob' (try: help)");
+  EXPECT_EQ(cli_parse_error("quit now"), "usage: quit (no arguments)");
 }
 
 TEST(ClientCliTest, ParsesOneShotArgs) {

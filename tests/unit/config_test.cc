@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::json;
 
 template <typename Parse>
-std::string parse_error(Parse parse, const json& j) {
+std::string config_parse_error(Parse parse, const json& j) {
   std::string error;
   EXPECT_FALSE(parse(j, &error).has_value()) << j.dump();
   return error;
@@ -131,41 +131,42 @@ TEST(Config, ProtectedModeNeedsASecretOrTheInsecureFlagOffLoopback) {
 }
 
 TEST(Config, UnknownFieldIsNamed) {
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"storage_timout", 2}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"storage_timout", 2}}),
             "storage_timout: unknown field");
-  EXPECT_EQ(parse_error(parse_storage_config, json{{"id", "s"}, {"port", 1}}),
+  EXPECT_EQ(config_parse_error(parse_storage_config, json{{"id", "s"}, {"port", 1}}),
             "port: unknown field");
   // Fields of another program are unknown here.
-  EXPECT_EQ(parse_error(parse_client_config, json{{"log_level", "info"}}),
+  EXPECT_EQ(config_parse_error(parse_client_config, json{{"log_level", "info"}}),
             "log_level: unknown field");
 }
 
 TEST(Config, WrongTypesAreNamed) {
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"storage_timeout", "2"}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"storage_timeout", "2"}}),
             "storage_timeout: must be a number > 0");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"storage_timeout", 0}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"storage_timeout", 0}}),
             "storage_timeout: must be a number > 0");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"unavailable_timeout", -1.5}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"unavailable_timeout", -1.5}}),
             "unavailable_timeout: must be a number > 0");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"max_key_bytes", -1}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"max_key_bytes", -1}}),
             "max_key_bytes: must be an integer > 0");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"max_key_bytes", 1.5}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"max_key_bytes", 1.5}}),
             "max_key_bytes: must be an integer > 0");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"max_frame_bytes", 0}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"max_frame_bytes", 0}}),
             "max_frame_bytes: must be an integer > 0");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"accept_data_loss", "yes"}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"accept_data_loss", "yes"}}),
             "accept_data_loss: must be true or false");
-  EXPECT_EQ(parse_error(parse_frontend_config, json{{"client_listen", 8000}}),
+  EXPECT_EQ(config_parse_error(parse_frontend_config, json{{"client_listen", 8000}}),
             "client_listen: must be a string");
-  EXPECT_EQ(parse_error(parse_storage_config, json{{"id", nullptr}}), "id: must be a string");
-  EXPECT_EQ(parse_error(parse_client_config, json{{"history", json::array()}}),
+  EXPECT_EQ(config_parse_error(parse_storage_config, json{{"id", nullptr}}),
+            "id: must be a string");
+  EXPECT_EQ(config_parse_error(parse_client_config, json{{"history", json::array()}}),
             "history: must be a string");
 }
 
 TEST(Config, DocumentMustBeAnObject) {
-  EXPECT_TRUE(starts_with(parse_error(parse_frontend_config, json::array()), "config: "));
-  EXPECT_TRUE(starts_with(parse_error(parse_storage_config, json("x")), "config: "));
-  EXPECT_TRUE(starts_with(parse_error(parse_client_config, json()), "config: "));
+  EXPECT_TRUE(starts_with(config_parse_error(parse_frontend_config, json::array()), "config: "));
+  EXPECT_TRUE(starts_with(config_parse_error(parse_storage_config, json("x")), "config: "));
+  EXPECT_TRUE(starts_with(config_parse_error(parse_client_config, json()), "config: "));
 }
 
 TEST(Config, SplitAddress) {

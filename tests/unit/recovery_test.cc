@@ -8,7 +8,7 @@
 namespace kvs {
 namespace {
 
-std::string log_of(const std::vector<WalRecord>& records) {
+std::string recovery_log_of(const std::vector<WalRecord>& records) {
   std::string out;
   for (const WalRecord& r : records) out += encode_wal_record(r);
   return out;
@@ -55,7 +55,8 @@ TEST(RecoveryTest, SnapshotPlusLogEqualsApplyingTheRecords) {
   std::string snapshot = encode_snapshot(live.to_records());
   for (const WalRecord& r : after_snapshot) live.apply_record(r);
 
-  auto result = recover(snapshot, "data/s1/snapshot", log_of(after_snapshot), "data/s1/wal");
+  auto result =
+      recover(snapshot, "data/s1/snapshot", recovery_log_of(after_snapshot), "data/s1/wal");
   const Recovered& r = ok(result);
   EXPECT_EQ(r.replica.complete(), 10u);
   EXPECT_EQ(r.replica.complete(), live.complete());
@@ -63,7 +64,7 @@ TEST(RecoveryTest, SnapshotPlusLogEqualsApplyingTheRecords) {
   EXPECT_EQ(r.replica.key_count(), live.key_count());
   EXPECT_EQ(r.snapshot_records, live.to_records().size() - after_snapshot.size());
   EXPECT_EQ(r.log_records, after_snapshot.size());
-  EXPECT_EQ(r.log_valid_bytes, log_of(after_snapshot).size());
+  EXPECT_EQ(r.log_valid_bytes, recovery_log_of(after_snapshot).size());
   for (const char* key : {"a", "b", "c", "d", "e"}) {
     for (Lsn at = 5; at <= 12; ++at) {
       EXPECT_EQ(r.replica.read(key, at), live.read(key, at)) << key << " at " << at;
@@ -75,7 +76,7 @@ TEST(RecoveryTest, SnapshotPlusLogEqualsApplyingTheRecords) {
 
 TEST(RecoveryTest, LogAloneReplaysInOrder) {
   std::vector<WalRecord> records = {Entry{1, "k", "v1"}, Entry{2, "k", "v2"}, Entry{2, "k", "dup"}};
-  auto result = recover(std::nullopt, "snap", log_of(records), "log");
+  auto result = recover(std::nullopt, "snap", recovery_log_of(records), "log");
   const Recovered& r = ok(result);
   EXPECT_EQ(r.replica.complete(), 2u);
   EXPECT_EQ(r.replica.read("k", 2)->value, "v2");
@@ -83,7 +84,7 @@ TEST(RecoveryTest, LogAloneReplaysInOrder) {
 }
 
 TEST(RecoveryTest, TornTailIsReportedAndDropped) {
-  std::string intact = log_of({Entry{1, "k", "v1"}, Entry{2, "k", "v2"}});
+  std::string intact = recovery_log_of({Entry{1, "k", "v1"}, Entry{2, "k", "v2"}});
   std::string torn = encode_wal_record(Entry{3, "k", "v3"});
   std::string log = intact + torn.substr(0, torn.size() / 2);
 

@@ -15,7 +15,7 @@
 namespace kvs {
 namespace {
 
-const std::string kNonce(64, 'e');  // the frontend's challenge
+const std::string kSessionNonce(64, 'e');  // the frontend's challenge
 
 class RespSessionTest : public ::testing::Test {
  protected:
@@ -26,7 +26,7 @@ class RespSessionTest : public ::testing::Test {
   void make(RespOptions options, bool challenge = true) {
     session_ = std::make_unique<RespSession>(7, options);
     RespSession::Output out;
-    if (challenge) session_->on_message(Challenge{kNonce}, &out);
+    if (challenge) session_->on_message(Challenge{kSessionNonce}, &out);
     session_->start(&out);
     start_ = out;
   }
@@ -343,7 +343,7 @@ TEST_F(RespAuthTest, AuthIsCheckedHereAndTheHelloCarriesAProof) {
   ASSERT_EQ(sent_.size(), 2u);
   const auto& hello = std::get<Hello>(sent_[0]);
   EXPECT_EQ(hello.id, "redis#7");
-  EXPECT_EQ(hello.proof, auth_proof("secret", kNonce, "client", "redis#7"));
+  EXPECT_EQ(hello.proof, auth_proof("secret", kSessionNonce, "client", "redis#7"));
   EXPECT_NE(hello.proof.find_first_not_of("0123456789abcdef"), 0u);
   EXPECT_EQ(request(1).seq, 1u);
   EXPECT_EQ(answer(Welcome{"frontend"}), "");
@@ -386,9 +386,10 @@ TEST_F(RespSessionTest, CommandsWaitForTheChallengeBeforeTheHello) {
   EXPECT_TRUE(start_.to_frontend.empty());
   EXPECT_EQ(feed("AUTH secret\r\nSET k v\r\n"), "+OK\r\n");
   EXPECT_TRUE(sent_.empty()) << "nothing before the hello, and no hello before the nonce";
-  EXPECT_EQ(answer(Challenge{kNonce}), "");
+  EXPECT_EQ(answer(Challenge{kSessionNonce}), "");
   ASSERT_EQ(sent_.size(), 2u);
-  EXPECT_EQ(std::get<Hello>(sent_[0]).proof, auth_proof("secret", kNonce, "client", "redis#7"));
+  EXPECT_EQ(std::get<Hello>(sent_[0]).proof,
+            auth_proof("secret", kSessionNonce, "client", "redis#7"));
   EXPECT_EQ(request(1), (Request{1, Op::kPut, "k", "v", 1}));
 }
 

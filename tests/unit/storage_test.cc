@@ -12,7 +12,7 @@ namespace {
 
 constexpr ConnId kFrontend = 1;  // the first outbound connection
 constexpr ConnId kProbe = kFirstInboundConn;
-constexpr Nanos kT0 = 1000 * kSecond;
+constexpr Nanos kStorageT0 = 1000 * kSecond;
 
 template <class T>
 std::vector<T> all_of(const std::vector<Effect>& effects) {
@@ -45,17 +45,17 @@ std::string wal(const std::vector<WalRecord>& records) {
   return out;
 }
 
-Entry E(Lsn lsn, std::string key, std::string value) {
+Entry Ent(Lsn lsn, std::string key, std::string value) {
   return Entry{lsn, std::move(key), std::move(value)};
 }
 
 const SeedKey kSeed = {7, 7, 7};
-const std::string kNonce(64, 'a');  // the fake frontend's challenge
-const PeerAddress kLocal{"127.0.0.1:40000", true};
+const std::string kStorageNonce(64, 'a');  // the fake frontend's challenge
+const PeerAddress kProbePeer{"127.0.0.1:40000", true};
 
-// The hello a node with secret "secret" answers kNonce with.
+// The hello a node with secret "secret" answers kStorageNonce with.
 Hello storage_hello(const std::string& id = "s1") {
-  return Hello{"storage", kProtocolVersion, id, auth_proof("secret", kNonce, "storage", id)};
+  return Hello{"storage", kProtocolVersion, id, auth_proof("secret", kStorageNonce, "storage", id)};
 }
 
 class StorageTest : public ::testing::Test {
@@ -73,12 +73,12 @@ class StorageTest : public ::testing::Test {
     node_ = std::make_unique<StorageNode>(config_, std::move(recovered), log_bytes, kSeed);
     node_->on_start(now_);
     node_->on_connected(kFrontend, now_);
-    node_->on_message(kFrontend, Challenge{kNonce}, now_);
+    node_->on_message(kFrontend, Challenge{kStorageNonce}, now_);
     take();
   }
 
   // Accepts a probe connection; returns the nonce of the challenge it got.
-  std::string accept_probe(ConnId conn, const PeerAddress& peer = kLocal) {
+  std::string accept_probe(ConnId conn, const PeerAddress& peer = kProbePeer) {
     node_->on_accepted(conn, Listener::kProbe, peer, now_);
     auto sent = sent_on(take(), conn);
     if (sent.size() != 1 || !std::holds_alternative<Challenge>(sent[0])) {
@@ -92,7 +92,7 @@ class StorageTest : public ::testing::Test {
 
   void from_frontend(Message m) { node_->on_message(kFrontend, std::move(m), now_); }
   void write(Lsn lsn, const std::string& key, const std::string& value, Lsn commit = 0) {
-    from_frontend(Write{E(lsn, key, value), commit});
+    from_frontend(Write{Ent(lsn, key, value), commit});
   }
 
   // The one disk operation the effects should start.
@@ -107,14 +107,14 @@ class StorageTest : public ::testing::Test {
 
   StorageConfig config_;
   std::unique_ptr<StorageNode> node_;
-  Nanos now_ = kT0;
+  Nanos now_ = kStorageT0;
 };
 
 // ---- joining -------------------------------------------------------------------
 
 TEST_F(StorageTest, StartConnectsThenSendsHelloAndJoinWithDurableComplete) {
   Replica recovered;
-  for (Lsn l = 1; l <= 5; ++l) recovered.apply(E(l, "k" + std::to_string(l), "v"));
+  for (Lsn l = 1; l <= 5; ++l) recovered.apply(Ent(l, "k" + std::to_string(l), "v"));
   node_ = std::make_unique<StorageNode>(config_, recovered, 123, kSeed);
 
   node_->on_start(now_);
@@ -127,7 +127,7 @@ TEST_F(StorageTest, StartConnectsThenSendsHelloAndJoinWithDurableComplete) {
 
   node_->on_connected(connects[0].conn, now_);
   EXPECT_TRUE(sent_on(take(), connects[0].conn).empty()) << "the frontend speaks first";
-  node_->on_message(connects[0].conn, Challenge{kNonce}, now_);
+  node_->on_message(connects[0].conn, Challenge{kStorageNonce}, now_);
   effects = take();
   EXPECT_EQ(sent_on(effects, connects[0].conn), (std::vector<Message>{storage_hello(), Join{5}}));
   EXPECT_TRUE(logged(effects, "connected to frontend 127.0.0.1:8001, joining with complete=5"));
@@ -159,7 +159,7 @@ TEST_F(StorageTest, WriteIsAckedOnlyAfterItIsDurable) {
   write(1, "k", "v1");
   auto effects = take();
   DiskAppend append = only_append(effects);
-  EXPECT_EQ(append.bytes, wal({E(1, "k", "v1")}));
+  EXPECT_EQ(append.bytes, wal({Ent(1, "k", "v1")}));
   EXPECT_TRUE(append.sync);
   EXPECT_TRUE(sent_on(effects, kFrontend).empty()) << "no ack before the disk is done";
   EXPECT_EQ(node_->replica().complete(), 0u);
@@ -185,7 +185,7 @@ TEST_F(StorageTest, WritesArrivingDuringADiskOpGoOutAsOneAppendAndOneAck) {
   auto effects = take();
   EXPECT_EQ(sent_on(effects, kFrontend), (std::vector<Message>{Ack{1}}));
   DiskAppend second = only_append(effects);
-  EXPECT_EQ(second.bytes, wal({E(2, "b", "2"), E(3, "c", "3"), E(4, "a", "4")}));
+  EXPECT_EQ(second.bytes, wal({Ent(2, "b", "2"), Ent(3, "c", "3"), Ent(4, "a", "4")}));
   EXPECT_NE(second.token, first.token);
 
   disk_ok(second.token);
@@ -212,7 +212,7 @@ TEST_F(StorageTest, DuplicateWriteIsNotLoggedTwice) {
 
 TEST_F(StorageTest, WriteAtOrBelowCompleteOnlyNotesTheCommit) {
   Replica recovered;
-  for (Lsn l = 1; l <= 5; ++l) recovered.apply(E(l, "k", std::to_string(l)));
+  for (Lsn l = 1; l <= 5; ++l) recovered.apply(Ent(l, "k", std::to_string(l)));
   start(recovered);
   write(3, "k", "3", /*commit=*/4);
   auto effects = take();
@@ -266,16 +266,16 @@ TEST_F(StorageTest, ReadAboveWhatTheNodeHoldsIsRefused) {
 
 TEST_F(StorageTest, DonorAnswersFetchWithABoundedChunk) {
   Replica recovered;
-  recovered.apply(E(1, "a", "a1"));
-  recovered.apply(E(2, "b", "b2"));
-  recovered.apply(E(3, "c", "c3"));
+  recovered.apply(Ent(1, "a", "a1"));
+  recovered.apply(Ent(2, "b", "b2"));
+  recovered.apply(Ent(3, "c", "c3"));
   start(recovered);
   from_frontend(CatchupFetch{9, 1, "", 1});
   EXPECT_EQ(sent_on(take(), kFrontend),
-            (std::vector<Message>{CatchupChunk{9, {E(2, "b", "b2")}, "b", false, 0}}));
+            (std::vector<Message>{CatchupChunk{9, {Ent(2, "b", "b2")}, "b", false, 0}}));
   from_frontend(CatchupFetch{10, 1, "b", 1});
   EXPECT_EQ(sent_on(take(), kFrontend),
-            (std::vector<Message>{CatchupChunk{10, {E(3, "c", "c3")}, "c", true, 0}}));
+            (std::vector<Message>{CatchupChunk{10, {Ent(3, "c", "c3")}, "c", true, 0}}));
 }
 
 TEST_F(StorageTest, CatchupChunkIsConfirmedOnlyOnceDurableAndItsMarkSetsComplete) {
@@ -284,14 +284,14 @@ TEST_F(StorageTest, CatchupChunkIsConfirmedOnlyOnceDurableAndItsMarkSetsComplete
   write(6, "k", "k6", /*commit=*/5);  // streamed: above the node's gap
   DiskAppend first = only_append(take());
 
-  from_frontend(CatchupChunk{7, {E(3, "k", "k3"), E(5, "j", "j5")}, "k", true, 5});
+  from_frontend(CatchupChunk{7, {Ent(3, "k", "k3"), Ent(5, "j", "j5")}, "k", true, 5});
   EXPECT_TRUE(take().empty());
 
   disk_ok(first.token);
   auto effects = take();
   EXPECT_EQ(sent_on(effects, kFrontend), (std::vector<Message>{Ack{0}})) << "gap not filled yet";
   DiskAppend second = only_append(effects);
-  EXPECT_EQ(second.bytes, wal({E(3, "k", "k3"), E(5, "j", "j5"), MarkRecord{5}}));
+  EXPECT_EQ(second.bytes, wal({Ent(3, "k", "k3"), Ent(5, "j", "j5"), MarkRecord{5}}));
 
   disk_ok(second.token);
   effects = take();
@@ -305,12 +305,13 @@ TEST_F(StorageTest, ChunksAndWritesReachTheDiskInArrivalOrder) {
   start();
   write(9, "w", "9", 8);
   DiskAppend first = only_append(take());
-  from_frontend(CatchupChunk{1, {E(2, "a", "2")}, "a", false, 8});
+  from_frontend(CatchupChunk{1, {Ent(2, "a", "2")}, "a", false, 8});
   write(10, "w", "10", 8);
-  from_frontend(CatchupChunk{2, {E(8, "b", "8")}, "b", true, 8});
+  from_frontend(CatchupChunk{2, {Ent(8, "b", "8")}, "b", true, 8});
   disk_ok(first.token);
   DiskAppend second = only_append(take());
-  EXPECT_EQ(second.bytes, wal({E(2, "a", "2"), E(10, "w", "10"), E(8, "b", "8"), MarkRecord{8}}));
+  EXPECT_EQ(second.bytes,
+            wal({Ent(2, "a", "2"), Ent(10, "w", "10"), Ent(8, "b", "8"), MarkRecord{8}}));
   disk_ok(second.token);
   EXPECT_EQ(sent_on(take(), kFrontend),
             (std::vector<Message>{CatchupApplied{1}, CatchupApplied{2}, Ack{10}}));
@@ -318,9 +319,9 @@ TEST_F(StorageTest, ChunksAndWritesReachTheDiskInArrivalOrder) {
 
 TEST_F(StorageTest, ChunkOfDataAlreadyDurableIsConfirmedAtOnce) {
   Replica recovered;
-  recovered.apply(E(1, "a", "1"));
+  recovered.apply(Ent(1, "a", "1"));
   start(recovered);
-  from_frontend(CatchupChunk{4, {E(1, "a", "1")}, "a", true, 1});
+  from_frontend(CatchupChunk{4, {Ent(1, "a", "1")}, "a", true, 1});
   auto effects = take();
   EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
   EXPECT_EQ(sent_on(effects, kFrontend), (std::vector<Message>{CatchupApplied{4}, Ack{1}}));
@@ -328,13 +329,13 @@ TEST_F(StorageTest, ChunkOfDataAlreadyDurableIsConfirmedAtOnce) {
 
 TEST_F(StorageTest, ChunkFromALostConnectionIsNotConfirmedOnTheNextOne) {
   start();
-  from_frontend(CatchupChunk{4, {E(1, "a", "1")}, "a", false, 3});
+  from_frontend(CatchupChunk{4, {Ent(1, "a", "1")}, "a", false, 3});
   DiskAppend append = only_append(take());
   node_->on_closed(kFrontend, now_);
   node_->on_timer(StorageNode::kReconnectTimer, now_ + 50 * kMillisecond);
   ConnId next = all_of<Connect>(take()).at(0).conn;
   node_->on_connected(next, now_);
-  node_->on_message(next, Challenge{kNonce}, now_);
+  node_->on_message(next, Challenge{kStorageNonce}, now_);
   take();
 
   disk_ok(append.token);
@@ -346,8 +347,8 @@ TEST_F(StorageTest, ChunkFromALostConnectionIsNotConfirmedOnTheNextOne) {
 TEST_F(StorageTest, PastTheThresholdTheBatchGoesIntoASnapshot) {
   config_.snapshot_bytes = 100;
   Replica recovered;
-  recovered.apply(E(1, "a", "1"));
-  recovered.apply(E(2, "a", "2"));
+  recovered.apply(Ent(1, "a", "1"));
+  recovered.apply(Ent(2, "a", "2"));
   start(recovered, /*log_bytes=*/150);
 
   write(3, "b", "3", /*commit=*/2);
@@ -355,7 +356,8 @@ TEST_F(StorageTest, PastTheThresholdTheBatchGoesIntoASnapshot) {
   EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
   auto snapshots = all_of<DiskSnapshot>(effects);
   ASSERT_EQ(snapshots.size(), 1u);
-  EXPECT_EQ(snapshots[0].bytes, encode_snapshot({E(2, "a", "2"), E(3, "b", "3"), MarkRecord{3}}));
+  EXPECT_EQ(snapshots[0].bytes,
+            encode_snapshot({Ent(2, "a", "2"), Ent(3, "b", "3"), MarkRecord{3}}));
   EXPECT_TRUE(sent_on(effects, kFrontend).empty());
 
   disk_ok(snapshots[0].token);
@@ -445,7 +447,7 @@ TEST_F(StorageTest, ReconnectsWithBackoffAndRejoinsWithWhatItHolds) {
   node_->on_closed(kFrontend, now_);  // a stale close of an old attempt: ignored
   EXPECT_TRUE(take().empty());
   node_->on_connected(conn, now_);
-  node_->on_message(conn, Challenge{kNonce}, now_);
+  node_->on_message(conn, Challenge{kStorageNonce}, now_);
   EXPECT_EQ(sent_on(take(), conn), (std::vector<Message>{storage_hello(), Join{1}}));
 
   // An accepted hello resets the backoff.
@@ -463,7 +465,7 @@ TEST_F(StorageTest, PendingWritesSurviveALostConnection) {
   node_->on_timer(StorageNode::kReconnectTimer, now_);
   ConnId conn = all_of<Connect>(take()).at(0).conn;
   node_->on_connected(conn, now_);
-  node_->on_message(conn, Challenge{kNonce}, now_);
+  node_->on_message(conn, Challenge{kStorageNonce}, now_);
   EXPECT_EQ(sent_on(take(), conn).at(1), Message(Join{0})) << "joins with what is durable";
 
   disk_ok(first.token);
@@ -588,7 +590,7 @@ TEST_F(StorageTest, UnexpectedMessageOnAProbeIsRefused) {
   node_->on_message(
       kProbe, Hello{"probe", kProtocolVersion, "", auth_proof("secret", nonce, "probe", "")}, now_);
   take();
-  node_->on_message(kProbe, Write{E(1, "k", "v"), 0}, now_);
+  node_->on_message(kProbe, Write{Ent(1, "k", "v"), 0}, now_);
   auto effects = take();
   EXPECT_EQ(std::get<Error>(sent_on(effects, kProbe).at(0)).code, "unexpected");
   EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
@@ -638,7 +640,7 @@ TEST_F(StorageTest, MessageBeforeTheChallengeIsRefused) {
   node_->on_start(now_);
   node_->on_connected(kFrontend, now_);
   take();
-  from_frontend(Write{E(1, "k", "v"), 0});
+  from_frontend(Write{Ent(1, "k", "v"), 0});
   auto effects = take();
   auto sent = sent_on(effects, kFrontend);
   ASSERT_EQ(sent.size(), 1u);
@@ -660,8 +662,8 @@ TEST_F(StorageTest, PlantedAckBeforeFsyncAcksAtOnce) {
 TEST_F(StorageTest, PlantedReadIgnoresWatermarkReturnsTheNewestVersion) {
   config_.bugs.read_ignores_watermark = true;
   Replica recovered;
-  recovered.apply(E(1, "k", "v1"));
-  recovered.apply(E(2, "k", "v2"));
+  recovered.apply(Ent(1, "k", "v1"));
+  recovered.apply(Ent(2, "k", "v2"));
   start(recovered);
   from_frontend(Read{7, "k", 1});
   EXPECT_EQ(sent_on(take(), kFrontend), (std::vector<Message>{ReadReply{7, true, "v2", 2}}));
@@ -684,8 +686,8 @@ namespace {
 // durably, and only then joins again, now complete up to the range's end.
 TEST_F(StorageTest, DiscardIsLoggedThenTheNodeJoinsAgainWithoutThoseVersions) {
   Replica r;
-  r.apply(E(1, "k", "old"));
-  r.apply(E(3, "k", "never-acked"));
+  r.apply(Ent(1, "k", "old"));
+  r.apply(Ent(3, "k", "never-acked"));
   start(std::move(r));
   from_frontend(Discard{{LsnRange{1, 100}}});
   auto effects = take();
@@ -701,7 +703,7 @@ TEST_F(StorageTest, DiscardIsLoggedThenTheNodeJoinsAgainWithoutThoseVersions) {
 
 TEST_F(StorageTest, DiscardOfNothingHeldJoinsAgainAtOnceWithoutADiskWrite) {
   Replica r;
-  r.apply(E(1, "k", "v"));
+  r.apply(Ent(1, "k", "v"));
   start(std::move(r));
   from_frontend(Discard{{LsnRange{5, 100}}});
   auto effects = take();
