@@ -168,11 +168,6 @@ template <>
 struct Arbitrary<kvs::Discard> {
   static Gen<kvs::Discard> arbitrary();
 };
-                          });
-    return gen::build<kvs::Discard>(gen::set(
-        &kvs::Discard::ranges, kvs::testgen::list_up_to<std::vector<kvs::LsnRange>>(4, range)));
-  }
-};
 
 template <>
 struct Arbitrary<kvs::StatusRequest> {
