@@ -13,7 +13,7 @@ import sys
 
 host, port = sys.argv[1].rsplit(":", 1)
 role, ident, secret = sys.argv[2], sys.argv[3], sys.argv[4]
-VERSION = 2
+VERSION = 3
 
 
 def send(s, obj):

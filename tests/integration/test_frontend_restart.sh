@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SIGKILL the frontend under a write load and start it again on the same ports: storage
 # nodes and the client reconnect on their own, every acknowledged write survives, and the
-# histories stay linearizable (kvcheck). Then the stale-node case: a node that missed
-# writes returns first after a frontend restart; it must wait, not serve old data, until
-# a node of the last recorded member set is back.
+# histories stay linearizable (kvcheck). Then the stale-node case: after another restart
+# a node that missed writes, and one that left before the last write, return first; they
+# must wait, not serve, until the last recorded member is back.
 source "$(dirname "$0")/lib.sh" "$1"
 
 start_frontend --storage-timeout 1 --unavailable-timeout 30
@@ -42,16 +42,23 @@ must "frontend records s3's removal" wait_for "s3 removed" 30 grep -q "storage s
 write_keys writer2 x 200
 check "200 writes while s3 is down" test "$(grep -c '^ok$' "$WORK/x.out")" = 200
 kill9 s1
+must "frontend removes s1" wait_for "s1 removed" 30 grep -q "storage s1 removed" "$WORK/frontend.log"
+write_keys writer3 y 1  # acknowledged only once the members {s2} are recorded
+check "a write acknowledged by s2 alone" test "$(grep -c '^ok$' "$WORK/y.out")" = 1
 kill9 s2
 restart_frontend 2
 start_storage s3
 must "s3 is told to wait for a last member" wait_for "s3 waits" 30 grep -q "storage s3 waits" "$WORK/frontend.log"
-check "the frontend has no member while only s3 is back" members_are 0
-check "requests wait: the frontend is not ready while only s3 is back" frontend_not_ready
 start_storage s1
-must "s1 (a last member) defines the data; s3 catches up" wait_for "2 members" 60 members_are 2
+must "s1, no longer a recorded member, waits too" wait_for "s1 waits" 30 grep -q "storage s1 waits" "$WORK/frontend.log"
+check "the frontend has no member while only s1 and s3 are back" members_are 0
+check "requests wait: the frontend is not ready" frontend_not_ready
+start_storage s2
+must "s2 (the last member) defines the data; the others catch up" wait_for "3 members" 60 members_are 3
+check "s2 defined the data" grep -q "storage s2 defines the data" "$WORK/frontend.log"
 check "s3 caught up" grep -q "storage s3 caught up" "$WORK/frontend.log"
 stop s1
+stop s2
 must "s3 alone is a member" wait_for "1 member" 30 members_are 1
-check "s3 alone serves every acknowledged write" all_acked_readable w x
+check "s3 alone serves every acknowledged write" all_acked_readable w x y
 finish

@@ -147,6 +147,7 @@ const FieldSpec<FrontendConfig> kFrontendSchema[] = {
     KVS_FIELD(FrontendConfig, client_listen, kString),
     KVS_FIELD(FrontendConfig, storage_listen, kString),
     KVS_FIELD(FrontendConfig, resp_listen, kString),
+    KVS_FIELD(FrontendConfig, data_dir, kString),
     KVS_FIELD(FrontendConfig, storage_timeout, kSeconds),
     KVS_FIELD(FrontendConfig, unavailable_timeout, kSeconds),
     KVS_FIELD(FrontendConfig, secret, kString),
