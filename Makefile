@@ -1,6 +1,7 @@
 # Thin wrapper over CMake. `make demo` runs a local cluster; `make test` runs every test;
 # `make fuzz` runs the fuzzers.
 BUILD      ?= build
+BENCH_BUILD ?= build-bench
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -8,7 +9,7 @@ JOBS       ?= $(shell nproc)
 PROGRAMS   := frontend storage client
 TOOLS      := kvsim kvcheck kvbench
 
-.PHONY: all deps configure build demo test test-fast test-asan chaos fuzz format clean
+.PHONY: all deps configure build demo test test-fast test-asan chaos fuzz format clean bench bench-build
 
 all: build
 	@for p in $(PROGRAMS); do cp -f $(BUILD)/$$p ./$$p; done
@@ -60,8 +61,25 @@ chaos: all
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) JOBS=$(JOBS) scripts/fuzz.sh
 
+# Benchmarks against Redis and etcd, recovery and catch-up speed, simulator throughput;
+# writes docs/PERFORMANCE.md (scripts/bench.sh). Not part of `make test`. Its own -O2 tree
+# (-g1 only for perf's symbols and lines), so the test trees' -O1 does not skew numbers.
+# `make bench BENCH_QUICK=1` runs small counts, to check the script quickly.
+BENCH_FLAGS ?= -O2 -g1 -DNDEBUG
+BENCH_QUICK ?= 0
+BENCH_TARGETS := frontend storage client kvbench kvsim kvwalgen
+
+$(BENCH_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$(BENCH_FLAGS)"
+
+bench-build: deps $(BENCH_BUILD)/CMakeCache.txt
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target $(BENCH_TARGETS)
+
+bench: bench-build
+	BENCH_QUICK=$(BENCH_QUICK) scripts/bench.sh $(BENCH_BUILD)
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PROGRAMS) $(TOOLS)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD) $(PROGRAMS) $(TOOLS)
