@@ -167,38 +167,33 @@ w("Every run: random keys out of 100,000 (`-r 100000` / `--keys 100000`), 100-by
 w("")
 w("### redis-benchmark")
 w("")
-w("| shape | op | system | ops/s | p50 ms | p99 ms | ops/s vs Redis-always | p99 vs Redis-always |")
-w("|---|---|---|---:|---:|---:|---:|---:|")
-systems = ["Redis always", "Redis everysec", "kvs 1 node", "kvs 3 nodes"]
-for shape in SHAPES:
-    for op in ["SET", "GET"]:
-        base = baseline(shape, op)
-        for system in systems:
-            r = find(system, "redis-benchmark", shape, op)
-            if not r:
-                continue
-            w(f"| {SHAPE_NAMES[shape]} | {op} | {system} | {fmt_ops(num(r['ops']))} | "
-              f"{fmt_ms(num(r['p50']))} | {fmt_ms(num(r['p99']))} | "
-              f"{fmt_ratio(ratio(num(r['ops']), num(base['ops']) if base else None))} | "
-              f"{fmt_ratio(ratio(num(r['p99']), num(base['p99']) if base else None))} |")
+
+
+def throughput_table(tool, ops, systems):
+    """One row per shape, operation and system, with ratios to Redis-always's row."""
+    w("| shape | op | system | ops/s | p50 ms | p99 ms | ops/s vs Redis-always | p99 vs Redis-always |")
+    w("|---|---|---|---:|---:|---:|---:|---:|")
+    for shape in SHAPES:
+        for op in ops:
+            base = baseline(shape, op)
+            for system in systems:
+                r = find(system, tool, shape, op)
+                if not r:
+                    continue
+                w(f"| {SHAPE_NAMES[shape]} | {op} | {system} | {fmt_ops(num(r['ops']))} | "
+                  f"{fmt_ms(num(r['p50']))} | {fmt_ms(num(r['p99']))} | "
+                  f"{fmt_ratio(ratio(num(r['ops']), num(base['ops']) if base else None))} | "
+                  f"{fmt_ratio(ratio(num(r['p99']), num(base['p99']) if base else None))} |")
+
+
+throughput_table("redis-benchmark", ["SET", "GET"],
+                 ["Redis always", "Redis everysec", "kvs 1 node", "kvs 3 nodes"])
 w("")
 w("### kvbench (kvs's own client protocol)")
 w("")
 w("Sessions x pipeline as in the redis-benchmark shapes; one operation type per run.")
 w("")
-w("| shape | op | system | ops/s | p50 ms | p99 ms | ops/s vs Redis-always | p99 vs Redis-always |")
-w("|---|---|---|---:|---:|---:|---:|---:|")
-for shape in SHAPES:
-    for op in ["PUT", "GET"]:
-        base = baseline(shape, op)
-        for system in ["kvs 1 node", "kvs 3 nodes"]:
-            r = find(system, "kvbench", shape, op)
-            if not r:
-                continue
-            w(f"| {SHAPE_NAMES[shape]} | {op} | {system} | {fmt_ops(num(r['ops']))} | "
-              f"{fmt_ms(num(r['p50']))} | {fmt_ms(num(r['p99']))} | "
-              f"{fmt_ratio(ratio(num(r['ops']), num(base['ops']) if base else None))} | "
-              f"{fmt_ratio(ratio(num(r['p99']), num(base['p99']) if base else None))} |")
+throughput_table("kvbench", ["PUT", "GET"], ["kvs 1 node", "kvs 3 nodes"])
 w("")
 w("### etcd")
 w("")

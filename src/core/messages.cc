@@ -158,33 +158,15 @@ class Reader {
   }
 
   bool entries(const char* name, std::vector<Entry>* out) {
-    json* v = find(name, true);
-    if (v == nullptr) return false;
-    if (!v->is_array()) return fail(name, "must be an array");
-    out->resize(v->size());
-    for (std::size_t i = 0; i < out->size(); i++) {
-      json& element = (*v)[i];
-      Reader fields(element, type_, error_, name, i);
-      if (!element.is_object()) return fields.fail(nullptr, "must be an object");
-      if (!read_entry(fields, &(*out)[i])) return false;
-    }
-    return true;
+    return objects(name, out, &read_entry);
   }
 
   bool ranges(const char* name, std::vector<LsnRange>* out) {
-    json* v = find(name, true);
-    if (v == nullptr) return false;
-    if (!v->is_array()) return fail(name, "must be an array");
-    out->resize(v->size());
-    for (std::size_t i = 0; i < out->size(); i++) {
-      json& element = (*v)[i];
-      Reader fields(element, type_, error_, name, i);
-      if (!element.is_object()) return fields.fail(nullptr, "must be an object");
-      LsnRange& range = (*out)[i];
-      if (!fields.u64("after", &range.after) || !fields.u64("upto", &range.upto)) return false;
-      if (range.upto <= range.after) return fields.fail("upto", "must be above 'after'");
-    }
-    return true;
+    return objects(name, out, [](Reader& fields, LsnRange* range) {
+      if (!fields.u64("after", &range->after) || !fields.u64("upto", &range->upto)) return false;
+      if (range->upto <= range->after) return fields.fail("upto", "must be above 'after'");
+      return true;
+    });
   }
 
   // Absent or null means null.
@@ -199,6 +181,22 @@ class Reader {
 
  private:
   static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+
+  // An array of objects, each read by read_one(fields of the element, element).
+  template <typename T, typename ReadOne>
+  bool objects(const char* name, std::vector<T>* out, ReadOne read_one) {
+    json* v = find(name, true);
+    if (v == nullptr) return false;
+    if (!v->is_array()) return fail(name, "must be an array");
+    out->resize(v->size());
+    for (std::size_t i = 0; i < out->size(); i++) {
+      json& element = (*v)[i];
+      Reader fields(element, type_, error_, name, i);
+      if (!element.is_object()) return fields.fail(nullptr, "must be an object");
+      if (!read_one(fields, &(*out)[i])) return false;
+    }
+    return true;
+  }
 
   static bool read_entry(Reader& r, Entry* e) {
     return r.u64("lsn", &e->lsn) && r.string("key", &e->key) &&
@@ -402,14 +400,7 @@ bool decode_fields(Reader& r, CatchupApplied* m) {
 
 void encode_fields(JsonWriter& w, const Discard& m) {
   w.key("ranges");
-  w.begin_array();
-  for (const LsnRange& range : m.ranges) {
-    w.begin_object();
-    w.u64("after", range.after);
-    w.u64("upto", range.upto);
-    w.end_object();
-  }
-  w.end_array();
+  encode_ranges(w, m.ranges);
 }
 bool decode_fields(Reader& r, Discard* m) {
   return r.ranges("ranges", &m->ranges);
@@ -458,6 +449,17 @@ std::string_view type_name(const Message& m) {
 std::string_view status_name(Status s) {
   auto i = static_cast<std::size_t>(s);
   return i < kStatusNames.size() ? kStatusNames[i] : "invalid_status";
+}
+
+void encode_ranges(JsonWriter& w, const std::vector<LsnRange>& ranges) {
+  w.begin_array();
+  for (const LsnRange& range : ranges) {
+    w.begin_object();
+    w.u64("after", range.after);
+    w.u64("upto", range.upto);
+    w.end_object();
+  }
+  w.end_array();
 }
 
 std::string encode_message(const Message& m) {

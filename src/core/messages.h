@@ -210,4 +210,9 @@ std::optional<Message> decode_message(std::string_view text, std::string* error)
 
 std::string_view status_name(Status s);
 
+class JsonWriter;
+// LSN ranges as [{"after":A,"upto":B},...]: how the wire (discard) and the frontend's
+// state file spell them.
+void encode_ranges(JsonWriter& w, const std::vector<LsnRange>& ranges);
+
 }  // namespace kvs

@@ -260,14 +260,7 @@ std::string encode_frontend_state(const FrontendState& state) {
     w.end_array();
     w.u64("reserved", state.reserved);
     w.key("discarded");
-    w.begin_array();
-    for (const LsnRange& range : state.discarded) {
-      w.begin_object();
-      w.u64("after", range.after);
-      w.u64("upto", range.upto);
-      w.end_object();
-    }
-    w.end_array();
+    encode_ranges(w, state.discarded);
   });
 }
 
