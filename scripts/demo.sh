@@ -114,4 +114,21 @@ s = json.load(sys.stdin)
 nodes = ", ".join("%s (%s, acked %d)" % (n["id"], n["state"], n["acked"]) for n in s["nodes"])
 print("    commit watermark W=%d; %s" % (s["commit"], nodes))'
 
+say "Restarting the frontend (kill -9): it reads its state file and the nodes rejoin on their own"
+KVS_FRONTEND_CLIENT_LISTEN=$KVS_CLIENT_ADDR   # the same ports the nodes and clients dial
+KVS_FRONTEND_STORAGE_LISTEN=$KVS_STORAGE_ADDR
+kill9 frontend
+restart=$(date +%s%N)
+start_frontend --storage-timeout 1 --unavailable-timeout 10
+wait_for "three members after the frontend restart" 60 members_are 3
+echo "    three members again $(ms_since "$restart") ms after the frontend restarted; what it logged:"
+grep -E "restarted:|defines the data|is a member" "$WORK/frontend.log" | sed -E 's/^[0-9T:.-]+Z +//' | show
+kvs_client dave <"$WORK/verify.cmds" >"$WORK/verify2.out" || true
+if cmp -s "$WORK/verify.out" "$WORK/verify2.out"; then
+  echo "    all 2300 keys read back exactly as before the restart"
+else
+  echo "    MISMATCH: the keys read differently after the frontend restart"
+  exit 1
+fi
+
 say "Stopping everything by PID"
