@@ -510,13 +510,17 @@ std::size_t Frontend::member_count() const {
   }));
 }
 
-std::string Frontend::member_list() const {
-  std::string out;
+std::vector<std::string> Frontend::member_ids() const {
+  std::vector<std::string> ids;
   for (const auto& [conn, n] : nodes_) {
-    if (n.state != NodeState::kMember) continue;
-    out += (out.empty() ? "" : ",") + n.id;
+    if (n.state == NodeState::kMember) ids.push_back(n.id);
   }
-  return out.empty() ? "(none)" : out;
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::string Frontend::member_list() const {
+  return id_list(member_ids());
 }
 
 // A node's first Join may need a Discard round first (after a restart); its data is
@@ -627,10 +631,7 @@ void Frontend::evaluate_join(ConnId conn, Node& n, Nanos now) {
 // those nodes still hold every acknowledged write). LSNs: reserved ahead of next_lsn_.
 FrontendState Frontend::wanted_state() const {
   FrontendState s;
-  for (const auto& [conn, n] : nodes_) {
-    if (n.state == NodeState::kMember) s.members.push_back(n.id);
-  }
-  std::sort(s.members.begin(), s.members.end());
+  s.members = member_ids();
   if (s.members.empty()) s.members = recorded_.members;
   s.reserved = recorded_.reserved;
   if (next_lsn_ + kLsnBlock / 2 > s.reserved) s.reserved = next_lsn_ - 1 + kLsnBlock;
@@ -684,14 +685,10 @@ void Frontend::state_durable(Nanos now) {
 }
 
 bool Frontend::membership_recorded() const {
-  if (recorded_.members.empty()) return false;
-  for (const std::string& id : recorded_.members) {
-    const bool member = std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& p) {
-      return p.second.id == id && p.second.state == NodeState::kMember;
-    });
-    if (!member) return false;
-  }
-  return true;
+  const std::vector<std::string> members = member_ids();
+  return !recorded_.members.empty() &&
+         std::all_of(recorded_.members.begin(), recorded_.members.end(),
+                     [&](const std::string& id) { return contains(members, id); });
 }
 
 // Streams the node every write it lacks that is not yet committed, then either it is

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/auth.h"
 #include "core/config.h"
@@ -155,7 +156,8 @@ class Frontend : public Machine {
   static bool awaiting(const Node& n);
   static void expect_answer(Node& n, Nanos now);
   void resume_stalled_catchups(Nanos now);
-  std::string member_list() const;
+  std::vector<std::string> member_ids() const;  // sorted
+  std::string member_list() const;              // "s1,s2" or "(none)", for logs
 
   // The durable state (see FrontendState): written whole, one write at a time.
   FrontendState wanted_state() const;
