@@ -165,9 +165,10 @@ std::optional<OpenedFrontendStore> open_frontend_store(const std::string& dir, c
     if (auto* bad = std::get_if<RecoveryError>(&read)) {
       *error = bad->describe() +
                "\nThe frontend refuses to start: without its state it could let a stale "
-               "storage node roll back acknowledged writes. If the storage nodes' data is "
-               "intact, restore the file; to accept losing acknowledged writes, move it away "
-               "and start the frontend with --accept-data-loss.";
+               "storage node roll back acknowledged writes. Restore the file if you can. "
+               "Moving it away makes the frontend start as for a new cluster: the first "
+               "storage node to join then defines the data, and acknowledged writes it lacks "
+               "are lost.";
       return std::nullopt;
     }
     state = std::get<FrontendState>(read);

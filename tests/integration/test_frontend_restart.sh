@@ -61,4 +61,15 @@ stop s1
 stop s2
 must "s3 alone is a member" wait_for "1 member" 30 members_are 1
 check "s3 alone serves every acknowledged write" all_acked_readable w x y
+
+# A damaged state file: the frontend refuses to start and names the file.
+stop frontend
+printf 'x' >>"$WORK/data/frontend/snapshot"
+damaged_state_refused() {
+  local out
+  out=$(timeout 10 "$BIN/frontend" --data-dir "$WORK/data/frontend" --client-listen 127.0.0.1:0 \
+    --storage-listen 127.0.0.1:0 2>&1) && return 1
+  grep -q "frontend/snapshot: corrupt record" <<<"$out"
+}
+check "a damaged state file stops the frontend, naming the file" damaged_state_refused
 finish
