@@ -11,6 +11,7 @@
 
 #include "core/messages.h"
 #include "core/types.h"
+#include "core/wal.h"
 
 namespace kvs {
 
@@ -50,11 +51,12 @@ struct DiskAppend {
   bool sync = true;
 };
 
-// Storage only. Replace the snapshot with `bytes` (temp file, fsync, rename, fsync the
-// directory), then empty the log (truncate, fsync); answer with on_disk_done(token, ...).
+// Replace the snapshot with encode_snapshot_content(content) (temp file, fsync, rename,
+// fsync the directory), then empty the log (truncate, fsync); answer with
+// on_disk_done(token, ...). The frontend's state file is written the same way.
 struct DiskSnapshot {
   std::uint64_t token;
-  std::string bytes;
+  SnapshotContent content;
 };
 
 // Client only: an operation finished. Delivered in issue order.

@@ -644,7 +644,7 @@ void Frontend::write_state() {
   FrontendState next = wanted_state();
   if (next == recorded_) return;
   writing_ = std::move(next);
-  outbox_.push(DiskSnapshot{next_token_++, encode_frontend_state(*writing_)});
+  outbox_.push(DiskSnapshot{next_token_++, *writing_});
 }
 
 void Frontend::on_disk_done(std::uint64_t, const DiskResult& result, Nanos now) {

@@ -5,24 +5,29 @@
 
 namespace kvs {
 
-void Replica::apply(const Entry& e) {
+void Replica::apply(Entry e) {
   // lsn 0 is "none"; a write already reflected (even if since pruned) must not be
   // re-added, or a replayed old version could reappear after its successor was kept.
   if (e.lsn == 0 || contains(e.lsn)) return;
 
-  auto [it, inserted] = versions_[e.key].emplace(e.lsn, e.value);
+  auto [it, inserted] = versions_[e.key].emplace(e.lsn, std::move(e.value));
   if (inserted) ++version_count_;
   max_lsn_ = std::max(max_lsn_, e.lsn);
-  above_complete_.insert(e.lsn);
-  // contains() was false, so e.lsn > complete_ >= prune_bound_: prune it later.
-  unpruned_.emplace(e.lsn, e.key);
-  advance_complete();
+  // contains() was false, so e.lsn > complete_ >= prune_bound_: prune it later. LSNs
+  // mostly arrive in order (a log replays in order), so the hint makes this O(1).
+  unpruned_.emplace_hint(unpruned_.end(), e.lsn, std::move(e.key));
+  if (e.lsn == complete_ + 1 && above_complete_.empty()) {
+    complete_ = e.lsn;  // the common case: no gap, so nothing to fold
+  } else {
+    above_complete_.insert(e.lsn);
+    advance_complete();
+  }
   advance_prune_bound();
 }
 
-void Replica::apply_record(const WalRecord& r) {
-  if (const auto* e = std::get_if<Entry>(&r)) {
-    apply(*e);
+void Replica::apply_record(WalRecord r) {
+  if (auto* e = std::get_if<Entry>(&r)) {
+    apply(std::move(*e));
   } else if (const auto* m = std::get_if<MarkRecord>(&r)) {
     mark_complete(m->complete);
   } else {

@@ -17,11 +17,12 @@ namespace kvs {
 
 class Replica {
  public:
-  // Adds a version. Idempotent: applying the same lsn twice changes nothing.
-  void apply(const Entry& e);
+  // Adds a version. Idempotent: applying the same lsn twice changes nothing. Takes the
+  // entry by value: recovery moves millions of values in rather than copying them.
+  void apply(Entry e);
   // A log or snapshot record: an Entry is applied, a MarkRecord marks complete, a
   // DiscardRecord discards. The one way records become state, live and in recovery.
-  void apply_record(const WalRecord& r);
+  void apply_record(WalRecord r);
   // Every write <= upto is now present (after a completed catch-up, or a snapshot).
   void mark_complete(Lsn upto);
   // The LSNs of `range` were never committed and will never be reused: drops every

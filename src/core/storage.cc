@@ -366,17 +366,18 @@ void StorageNode::maybe_start_disk() {
   in_flight_token_ = next_token_++;
   in_flight_snapshot_ = log_bytes_ > config_.snapshot_bytes;
   if (in_flight_snapshot_) {
-    // Compaction: the snapshot is the durable state with this batch applied, so the
-    // batch needs no log append of its own and the log starts empty after it.
-    Replica next = replica_;
-    for (const WalRecord& r : in_flight_->records) next.apply_record(r);
-    std::string bytes = encode_snapshot(next.to_records());
-    in_flight_bytes_ = bytes.size();
-    outbox_.push(DiskSnapshot{in_flight_token_, std::move(bytes)});
+    // Compaction: the snapshot is the durable state followed by this batch (recovery
+    // replays records in order, so that is the state with the batch applied): the batch
+    // needs no log append of its own and the log starts empty after it. The backend
+    // encodes the records, off the event loop.
+    std::vector<WalRecord> records = replica_.to_records();
+    records.insert(records.end(), in_flight_->records.begin(), in_flight_->records.end());
+    in_flight_size_ = records.size();
+    outbox_.push(DiskSnapshot{in_flight_token_, std::move(records)});
   } else {
     std::string bytes;
     for (const WalRecord& r : in_flight_->records) bytes += encode_wal_record(r);
-    in_flight_bytes_ = bytes.size();
+    in_flight_size_ = bytes.size();
     outbox_.push(DiskAppend{in_flight_token_, std::move(bytes), /*sync=*/true});
   }
   if (config_.bugs.ack_before_fsync) {
@@ -410,18 +411,19 @@ void StorageNode::on_disk_done(std::uint64_t token, const DiskResult& result, Na
 void StorageNode::finish_disk(Nanos /*now*/) {
   Batch done = std::move(*in_flight_);
   in_flight_.reset();
-  for (const WalRecord& r : done.records) {
-    replica_.apply_record(r);
+  for (WalRecord& r : done.records) {
     if (const auto* e = std::get_if<Entry>(&r)) queued_.erase(e->lsn);
+    replica_.apply_record(std::move(r));
   }
+  done.records.clear();  // moved into the replica
   if (in_flight_snapshot_) {
     log_bytes_ = 0;
     outbox_.log(LogLevel::kInfo, "compacted: snapshot of " + std::to_string(replica_.key_count()) +
-                                     " keys (" + std::to_string(in_flight_bytes_) +
-                                     " bytes, complete lsn " + std::to_string(replica_.complete()) +
-                                     "), log restarted");
+                                     " keys (" + std::to_string(in_flight_size_) +
+                                     " records, complete lsn " +
+                                     std::to_string(replica_.complete()) + "), log restarted");
   } else {
-    log_bytes_ += in_flight_bytes_;
+    log_bytes_ += in_flight_size_;
   }
   announce_durable(done);
   maybe_start_disk();

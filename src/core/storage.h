@@ -114,7 +114,8 @@ class StorageNode : public Machine {
   std::optional<Batch> in_flight_;
   std::uint64_t in_flight_token_ = 0;
   bool in_flight_snapshot_ = false;
-  std::uint64_t in_flight_bytes_ = 0;
+  // Bytes of the log append in flight; records of the snapshot in flight.
+  std::uint64_t in_flight_size_ = 0;
   std::uint64_t next_token_ = 1;
   std::set<Lsn> queued_;  // entry lsns in pending_ or in_flight_
 };

@@ -264,6 +264,13 @@ std::string encode_frontend_state(const FrontendState& state) {
   });
 }
 
+std::string encode_snapshot_content(const SnapshotContent& content) {
+  if (const auto* records = std::get_if<std::vector<WalRecord>>(&content)) {
+    return encode_snapshot(*records);
+  }
+  return encode_frontend_state(std::get<FrontendState>(content));
+}
+
 std::variant<FrontendState, RecoveryError> read_frontend_state(std::string_view bytes,
                                                                std::string_view file_name) {
   auto error = [&](std::size_t offset, std::string reason) {

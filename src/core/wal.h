@@ -76,6 +76,12 @@ struct FrontendState {
 };
 
 std::string encode_frontend_state(const FrontendState& state);
+
+// What a DiskSnapshot writes: a storage node's state (encode_snapshot) or the frontend's
+// state record (encode_frontend_state). Effects carry it unencoded so that the backend
+// can encode it off the event loop: a state of a million keys takes a second to encode.
+using SnapshotContent = std::variant<std::vector<WalRecord>, FrontendState>;
+std::string encode_snapshot_content(const SnapshotContent& content);
 std::variant<FrontendState, RecoveryError> read_frontend_state(std::string_view bytes,
                                                                std::string_view file_name);
 

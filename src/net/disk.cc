@@ -83,14 +83,31 @@ void Disk::append(std::uint64_t token, std::string bytes, bool sync) {
   start_next();
 }
 
-void Disk::snapshot(std::uint64_t token, std::string bytes) {
+void Disk::snapshot(std::uint64_t token, SnapshotContent content) {
   if (stopped_) return;
   auto job = std::make_unique<Job>();
   Job* j = job.get();
   j->token = token;
-  j->bytes = std::move(bytes);
+  j->content = std::move(content);
+  j->disk = this;
+  j->encode_req.data = j;
   auto then = [](ssize_t) { return 1; };
   std::vector<Step>& s = j->steps;
+  // Only this pool thread touches the job until its after-work callback runs on the loop.
+  s.push_back({"encode snapshot",
+               [this, j](uv_fs_t*) {
+                 return uv_queue_work(
+                     loop_, &j->encode_req,
+                     [](uv_work_t* req) {
+                       auto* job = static_cast<Job*>(req->data);
+                       job->bytes = encode_snapshot_content(job->content);
+                       job->content = {};
+                     },
+                     [](uv_work_t* req, int status) {
+                       static_cast<Job*>(req->data)->disk->step_done(status < 0 ? status : 1);
+                     });
+               },
+               then});
   s.push_back({"open snapshot.tmp",
                [this](uv_fs_t* req) {
                  return uv_fs_open(loop_, req, path(kSnapshotTempName).c_str(),
@@ -101,7 +118,7 @@ void Disk::snapshot(std::uint64_t token, std::string bytes) {
                  j->temp_fd = static_cast<uv_file>(fd);
                  return 1;
                }});
-  if (!j->bytes.empty()) s.push_back(write_all("write snapshot.tmp", &j->temp_fd));
+  s.push_back(write_all("write snapshot.tmp", &j->temp_fd));
   s.push_back(
       {"fsync snapshot.tmp",
        [this, j](uv_fs_t* req) { return uv_fs_fsync(loop_, req, j->temp_fd, &Disk::on_fs_done); },
@@ -178,14 +195,18 @@ void Disk::on_fs_done(uv_fs_t* req) {
   auto* self = static_cast<Disk*>(req->data);
   ssize_t result = req->result;
   uv_fs_req_cleanup(req);
-  Job* job = self->current_.get();
-  if (self->stopped_) return self->finish(DiskResult{false, "stopped"});
+  self->step_done(result);
+}
+
+void Disk::step_done(ssize_t result) {
+  Job* job = current_.get();
+  if (stopped_) return finish(DiskResult{false, "stopped"});
   Step& step = job->steps[job->next];
   int status = result < 0 ? static_cast<int>(result) : 1;
   if (status > 0 && step.progress) status = step.progress(result);
-  if (status < 0) return self->finish(DiskResult{false, describe_uv(step.what, status)});
-  if (status == 1 && ++job->next == job->steps.size()) return self->finish(DiskResult{});
-  self->run_step();
+  if (status < 0) return finish(DiskResult{false, describe_uv(step.what, status)});
+  if (status == 1 && ++job->next == job->steps.size()) return finish(DiskResult{});
+  run_step();
 }
 
 void Disk::finish(DiskResult result) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/machine.h"
+#include "core/wal.h"
 
 namespace kvs::net {
 
@@ -38,9 +39,10 @@ class Disk {
 
   // Appends bytes to the log, then fdatasyncs it if sync.
   void append(std::uint64_t token, std::string bytes, bool sync);
-  // Writes snapshot.tmp, fsyncs it, renames it to snapshot, fsyncs the directory,
-  // then truncates the log to 0 bytes and fdatasyncs it.
-  void snapshot(std::uint64_t token, std::string bytes);
+  // Encodes content on a thread of libuv's pool (a large state takes long to encode and
+  // the loop must keep answering), writes snapshot.tmp, fsyncs it, renames it to
+  // snapshot, fsyncs the directory, then truncates the log to 0 bytes and fdatasyncs it.
+  void snapshot(std::uint64_t token, SnapshotContent content);
 
   // Reports nothing more; the operation in flight (if any) stops after its current
   // request and queued ones are dropped.
@@ -56,6 +58,9 @@ class Disk {
   };
   struct Job {
     std::uint64_t token = 0;
+    Disk* disk = nullptr;
+    SnapshotContent content;  // encoded into bytes by a snapshot's first step
+    uv_work_t encode_req;     // data: this job
     std::string bytes;
     std::size_t written = 0;
     uv_file temp_fd = -1;
@@ -69,6 +74,8 @@ class Disk {
   void finish(DiskResult result);
   Step write_all(std::string what, uv_file* fd);
   static void on_fs_done(uv_fs_t* req);
+  // Ends the current step: result < 0 is a libuv error, else the step's own result.
+  void step_done(ssize_t result);
 
   std::string path(const char* name) const { return dir_ + "/" + name; }
 

@@ -190,7 +190,7 @@ void Runtime::execute(Effect& effect) {
                    });
                  },
                  [&](DiskSnapshot& e) {
-                   if (disk_) return disk_->snapshot(e.token, std::move(e.bytes));
+                   if (disk_) return disk_->snapshot(e.token, std::move(e.content));
                    std::uint64_t token = e.token;
                    log(LogLevel::kError, "disk effect without a data directory");
                    feed([this, token] {

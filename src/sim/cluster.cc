@@ -16,6 +16,16 @@ const char* effect_name(const Effect& e) {
   return names[e.index()];
 }
 
+std::string disk_detail(const DiskAppend& e) {
+  return "token=" + std::to_string(e.token) + " bytes=" + std::to_string(e.bytes.size());
+}
+
+std::string disk_detail(const DiskSnapshot& e) {
+  const auto* records = std::get_if<std::vector<WalRecord>>(&e.content);
+  return "token=" + std::to_string(e.token) +
+         (records ? " records=" + std::to_string(records->size()) : " frontend-state");
+}
+
 }  // namespace
 
 std::vector<std::string> Cluster::process_names(const ClusterConfig& config) {
@@ -136,9 +146,9 @@ void Cluster::run_effects(ProcId p) {
             } else if constexpr (std::is_same_v<T, CancelTimer>) {
               timers(p)->armed.erase(e.id);
             } else if constexpr (std::is_same_v<T, DiskAppend> || std::is_same_v<T, DiskSnapshot>) {
-              trace_->event(
-                  q_->now(), p, std::is_same_v<T, DiskAppend> ? "disk-append" : "disk-snapshot",
-                  "token=" + std::to_string(e.token) + " bytes=" + std::to_string(e.bytes.size()));
+              trace_->event(q_->now(), p,
+                            std::is_same_v<T, DiskAppend> ? "disk-append" : "disk-snapshot",
+                            disk_detail(e));
               if (is_node) nodes_[p - 1].storage->submit(std::move(e));
               if (p == frontend_proc()) frontend_disk_->submit(std::move(e));
             } else if constexpr (std::is_same_v<T, Deliver>) {

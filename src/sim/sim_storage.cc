@@ -71,7 +71,7 @@ void SimStorage::step(std::uint64_t gen, int n) {
   } else {
     auto& s = std::get<DiskSnapshot>(op);
     if (n == 0) {
-      disk_.write_temp(std::move(s.bytes));
+      disk_.write_temp(encode_snapshot_content(s.content));
     } else if (n == 1) {
       disk_.rename_temp();
     } else {

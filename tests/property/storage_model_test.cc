@@ -144,7 +144,7 @@ class FakeDisk {
       return a->token;
     }
     auto& s = std::get<DiskSnapshot>(op);
-    snapshot_ = std::move(s.bytes);
+    snapshot_ = encode_snapshot_content(s.content);
     log_.clear();
     unsynced_.clear();
     return s.token;
@@ -160,7 +160,7 @@ class FakeDisk {
       if (auto* a = std::get_if<DiskAppend>(&ops_.front())) {
         tail += a->bytes;
       } else if (stage >= 1) {
-        snapshot_ = std::get<DiskSnapshot>(ops_.front()).bytes;
+        snapshot_ = encode_snapshot_content(std::get<DiskSnapshot>(ops_.front()).content);
         if (stage == 2) {
           log_.clear();
           tail.clear();

@@ -53,7 +53,7 @@ class FrontendTest : public ::testing::Test {
         if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
         if (auto* c = std::get_if<Close>(&e)) closed_.push_back(c->conn);
         if (auto* d = std::get_if<DiskSnapshot>(&e)) {
-          state_file_ = d->bytes;
+          state_file_ = encode_snapshot_content(d->content);
           if (hold_disk_) {
             held_writes_.push_back(d->token);
           } else {
