@@ -18,13 +18,13 @@ std::variant<Recovered, RecoveryError> recover(std::optional<std::string_view> s
   }
 
   // The log holds what was appended after the snapshot, in arrival order.
-  auto parsed = read_wal(log, log_name);
-  if (auto* error = std::get_if<RecoveryError>(&parsed)) return std::move(*error);
-  auto& recovered = std::get<RecoveredLog>(parsed);
-  for (WalRecord& r : recovered.records) out.replica.apply_record(std::move(r));
-  out.log_records = recovered.records.size();
-  out.log_valid_bytes = recovered.valid_bytes;
-  out.log_dropped_bytes = recovered.dropped_bytes;
+  auto replayed =
+      replay_wal(log, log_name, [&out](WalRecord&& r) { out.replica.apply_record(std::move(r)); });
+  if (auto* error = std::get_if<RecoveryError>(&replayed)) return std::move(*error);
+  const auto& extent = std::get<LogExtent>(replayed);
+  out.log_records = extent.records;
+  out.log_valid_bytes = extent.valid_bytes;
+  out.log_dropped_bytes = extent.dropped_bytes;
   return out;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,11 +51,30 @@ struct RecoveryError {
   std::string describe() const;  // "FILE: corrupt record at byte OFFSET: REASON"
 };
 
-// Reads a log. A damaged or incomplete final stretch with no valid record after it is
-// a torn tail: reported in dropped_bytes, not an error. A damaged record followed by
-// any valid record is mid-log corruption: an error naming file and offset.
+struct LogExtent {
+  std::size_t records = 0;        // records passed to the sink
+  std::size_t valid_bytes = 0;    // the log should be truncated to this length
+  std::size_t dropped_bytes = 0;  // torn tail bytes past valid_bytes (0 if clean)
+};
+
+using RecordSink = std::function<void(WalRecord&&)>;
+
+// Reads a log, handing each record to sink in order as it is read (a log may hold
+// millions: recovery applies them without holding them all). A damaged or incomplete
+// final stretch with no valid record after it is a torn tail: reported in
+// dropped_bytes, not an error. A damaged record followed by any valid record is
+// mid-log corruption: an error naming file and offset (records before it were sunk).
+std::variant<LogExtent, RecoveryError> replay_wal(std::string_view bytes,
+                                                  std::string_view file_name,
+                                                  const RecordSink& sink);
+// replay_wal into a vector.
 std::variant<RecoveredLog, RecoveryError> read_wal(std::string_view bytes,
                                                    std::string_view file_name);
+
+// The fast way decode_payload reads a put record written by encode_wal_record when its
+// key and value need no JSON escapes. False (out unspecified) for any other payload,
+// which the general decoder then reads. Exposed for the test that the two agree.
+bool decode_plain_put(std::string_view payload, Entry* out);
 
 // A snapshot is the records of a full state followed by an "end" record; it is written
 // whole and renamed into place, so any damage or a missing end is corruption.
