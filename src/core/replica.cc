@@ -5,50 +5,12 @@
 
 namespace kvs {
 
-Replica::Replica(const Replica& other)
-    : versions_(other.versions_),
-      complete_(other.complete_),
-      above_complete_(other.above_complete_),
-      max_lsn_(other.max_lsn_),
-      version_count_(other.version_count_),
-      commit_(other.commit_),
-      prune_bound_(other.prune_bound_),
-      unpruned_(other.unpruned_) {
-  rebuild_index();
-}
-
-Replica& Replica::operator=(const Replica& other) {
-  if (this != &other) *this = Replica(other);
-  return *this;
-}
-
-void Replica::rebuild_index() {
-  index_.clear();
-  index_.reserve(versions_.size());
-  for (auto it = versions_.begin(); it != versions_.end(); ++it) index_.emplace(it->first, it);
-}
-
-Replica::KeyMap::iterator Replica::find_key(std::string_view key) {
-  auto it = index_.find(key);
-  return it == index_.end() ? versions_.end() : it->second;
-}
-
-Replica::KeyMap::const_iterator Replica::find_key(std::string_view key) const {
-  auto it = index_.find(key);
-  return it == index_.end() ? versions_.end() : KeyMap::const_iterator(it->second);
-}
-
 void Replica::apply(Entry e) {
   // lsn 0 is "none"; a write already reflected (even if since pruned) must not be
   // re-added, or a replayed old version could reappear after its successor was kept.
   if (e.lsn == 0 || contains(e.lsn)) return;
 
-  auto k = find_key(e.key);
-  if (k == versions_.end()) {
-    k = versions_.emplace(e.key, Versions{}).first;
-    index_.emplace(k->first, k);
-  }
-  auto [it, inserted] = k->second.emplace(e.lsn, std::move(e.value));
+  auto [it, inserted] = versions_[e.key].emplace(e.lsn, std::move(e.value));
   if (inserted) ++version_count_;
   max_lsn_ = std::max(max_lsn_, e.lsn);
   // contains() was false, so e.lsn > complete_ >= prune_bound_: prune it later. LSNs
@@ -79,13 +41,10 @@ void Replica::discard(const LsnRange& range) {
   auto first = unpruned_.upper_bound(range.after);
   auto last = unpruned_.upper_bound(range.upto);
   for (auto it = first; it != last; ++it) {
-    auto k = find_key(it->second);
+    auto k = versions_.find(it->second);
     if (k == versions_.end()) continue;
     version_count_ -= k->second.erase(it->first);
-    if (k->second.empty()) {
-      index_.erase(k->first);
-      versions_.erase(k);
-    }
+    if (k->second.empty()) versions_.erase(k);
   }
   unpruned_.erase(first, last);
   above_complete_.erase(above_complete_.upper_bound(range.after),
@@ -141,7 +100,7 @@ void Replica::advance_prune_bound() {
 // Keeps the newest version <= prune_bound_ (what a read at the watermark needs) and
 // every newer one; older versions can never be read again.
 void Replica::prune_key(const std::string& key) {
-  auto k = find_key(key);
+  auto k = versions_.find(key);
   if (k == versions_.end()) return;
   auto& versions = k->second;
   auto newest_committed = versions.upper_bound(prune_bound_);
@@ -152,7 +111,7 @@ void Replica::prune_key(const std::string& key) {
 }
 
 std::optional<Entry> Replica::read(const std::string& key, Lsn at) const {
-  auto k = find_key(key);
+  auto k = versions_.find(key);
   if (k == versions_.end()) return std::nullopt;
   auto it = k->second.upper_bound(at);
   if (it == k->second.begin()) return std::nullopt;

@@ -8,8 +8,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/messages.h"
@@ -19,13 +17,6 @@ namespace kvs {
 
 class Replica {
  public:
-  Replica() = default;
-  // Copies rebuild the key index (it points into the copied map); moves keep it.
-  Replica(const Replica& other);
-  Replica& operator=(const Replica& other);
-  Replica(Replica&&) = default;
-  Replica& operator=(Replica&&) = default;
-
   // Adds a version. Idempotent: applying the same lsn twice changes nothing. Takes the
   // entry by value: recovery moves millions of values in rather than copying them.
   void apply(Entry e);
@@ -70,19 +61,7 @@ class Replica {
   void advance_prune_bound();
   void prune_key(const std::string& key);
 
-  using Versions = std::map<Lsn, std::string>;
-  using KeyMap = std::map<std::string, Versions>;
-
-  // The entry of key in versions_, or versions_.end().
-  KeyMap::iterator find_key(std::string_view key);
-  KeyMap::const_iterator find_key(std::string_view key) const;
-  void rebuild_index();
-
-  KeyMap versions_;  // ordered: catch-up walks keys from a cursor
-  // Every key of versions_, hashed: a lookup in the ordered map is a string compare and a
-  // likely cache miss per tree level (17 levels at 100,000 keys), which was a third of a
-  // storage node's time serving GETs and of recovery (docs/PERFORMANCE.md).
-  std::unordered_map<std::string_view, KeyMap::iterator> index_;
+  std::map<std::string, std::map<Lsn, std::string>> versions_;
   Lsn complete_ = 0;
   std::set<Lsn> above_complete_;  // lsns present beyond a gap
   Lsn max_lsn_ = 0;
