@@ -15,21 +15,22 @@ KEYS=256
 HOLD=6                             # seconds s2 stays frozen (storage_timeout is longer)
 
 # What the frontend may hold, from the limits (MiB = 1048576 bytes):
-#   PUTs in flight: at most INFLIGHT_BYTES of keys and values, each held as the session's
-#     request, the buffered entry, and one encoded Write frame per node queued in user
-#     space (3 nodes; the frozen one never drains its queue)       5 x 4 MiB = 20 MiB
+#   PUTs in flight: at most INFLIGHT_BYTES of keys and values, each held once in the
+#     write buffer (the request gives its value up when the PUT starts) and once per node
+#     as an encoded Write frame queued in user space (3 nodes; the frozen one never
+#     drains its queue)                                            4 x 4 MiB = 16 MiB
 #   per session, once paused: one read buffer (64 KiB) plus one partly read frame and one
 #     decoded PUT that waits (64 KiB each)                         16 x 192 KiB = 3 MiB
 #   allocator slack and transient encode buffers                   16 MiB
-# so growth over the idle RSS must stay under 39 MiB. Without the bound every offered
-# PUT is started: 64 MiB x (request + entry + frames) grows RSS by well over 150 MiB.
-BOUND_KB=$(( (5 * INFLIGHT_BYTES + SESSIONS * 3 * VALUE) / 1024 + 16 * 1024 ))
+# so growth over the idle RSS must stay under 35 MiB. Without the bound every offered
+# PUT is started: 64 MiB x (entry + 3 frames) grows RSS by well over 150 MiB.
+BOUND_KB=$(( (4 * INFLIGHT_BYTES + SESSIONS * 3 * VALUE) / 1024 + 16 * 1024 ))
 
 start_frontend --storage-timeout 30 --unavailable-timeout 30 \
   --max-inflight-write-bytes "$INFLIGHT_BYTES"
 start_members s1 s2 s3
 FPID=${KVS_PID[frontend]}
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$FPID/status"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$FPID/status" 2>/dev/null; }
 status_field() { cluster_status 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 commits_reach() { [ "$(status_field commit)" -ge "$1" ]; }
 BASE_KB=$(rss_kb)
