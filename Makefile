@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc)
 PROGRAMS   := frontend storage client
 TOOLS      := kvsim kvcheck kvbench
 
-.PHONY: all deps configure build demo test test-fast test-asan chaos fuzz format clean bench bench-build
+.PHONY: all deps configure build demo test test-fast test-asan chaos soak fuzz format clean bench bench-build
 
 all: build
 	@for p in $(PROGRAMS); do cp -f $(BUILD)/$$p ./$$p; done
@@ -55,6 +55,11 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 SECONDS ?= 300
 chaos: all
 	bash tests/integration/chaos.sh $(BUILD) $(SECONDS) $${CLIENTS:-4}
+
+# The frontend's RSS under SECONDS of kvbench load, sampled every 5 s; fails if it grows
+# after the first minute (scripts/soak_rss.sh): `make soak SECONDS=300`.
+soak: all
+	bash scripts/soak_rss.sh $(BUILD) $(SECONDS)
 
 # libFuzzer (clang): every target for FUZZ_SECONDS seconds; not part of `make test`, which
 # replays the seed corpus tests/fuzz/corpus instead. See docs/TESTING.md, "Fuzzing".

@@ -5,7 +5,9 @@ Usage: bench_report.py WORK_DIR. Reads WORK_DIR/rows.tsv (system, tool, shape, o
 ops/s, p50 ms, p99 ms, requests, command), WORK_DIR/facts.tsv (key, value) and the
 perf profiles WORK_DIR/profile-*.txt. Every figure printed comes from those files;
 the only text not generated is bench/notes.md, the hand-written reading of a profile,
-which is included under its own heading with the date of the run it was written for.
+which is included under its own heading with the date of the run it was written for, and
+bench/memory.md, the frontend's RSS under `make soak` (scripts/soak_rss.sh), included as
+the section "Bounded memory".
 """
 import os
 import re
@@ -327,12 +329,19 @@ w("A third replay of the same log, under `perf record -F 999 -p PID` attached at
   "(not timed for the table above):")
 w("")
 profile_block("recovery", "the storage node while it replays its log")
-notes = os.path.join(root, "bench", "notes.md")
-if os.path.exists(notes):
-    w("## Reading of the results (written by hand)")
-    w("")
-    w(open(notes).read().rstrip())
-    w("")
+def hand_written(title, name):
+    """A section kept by hand in bench/NAME, included as it is (if the file exists)."""
+    path = os.path.join(root, "bench", name)
+    if os.path.exists(path):
+        w(f"## {title}")
+        w("")
+        w(open(path).read().rstrip())
+        w("")
+
+
+hand_written("Reading of the results (written by hand)", "notes.md")
+# Measured by scripts/soak_rss.sh (`make soak`), not by this benchmark run.
+hand_written("Bounded memory", "memory.md")
 
 w("## The exact commands")
 w("")

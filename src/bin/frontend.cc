@@ -40,11 +40,16 @@ int main(int argc, char** argv) {
   uv_loop_init(&loop);
   Frontend frontend(config, net::random_seed_key(), std::move(store->state));
   net::RuntimeOptions options;
-  options.listeners = {{Listener::kClients, config.client_listen},
+  // A client that does not read its replies is not read either once a frame's worth
+  // waits for it; any peer with max_connection_backlog_bytes waiting is disconnected.
+  const std::size_t client_pause = config.max_frame_bytes;
+  options.listeners = {{Listener::kClients, config.client_listen, net::Wire::kFrames, client_pause},
                        {Listener::kStorage, config.storage_listen}};
   options.max_frame_bytes = config.max_frame_bytes;
+  options.max_backlog_bytes = config.max_connection_backlog_bytes;
   if (!config.resp_listen.empty()) {
-    options.listeners.push_back({Listener::kClients, config.resp_listen, net::Wire::kResp});
+    options.listeners.push_back(
+        {Listener::kClients, config.resp_listen, net::Wire::kResp, client_pause});
     // One request may carry as much as one frame: larger values are then refused by the
     // frontend's own limits with a clear error rather than by the parser.
     options.resp.limits.max_bulk_bytes = config.max_frame_bytes;

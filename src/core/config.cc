@@ -37,6 +37,9 @@ const Field<FrontendConfig> kFrontendFields[] = {
     {"catchup_chunk_bytes", &FrontendConfig::catchup_chunk_bytes},
     {"max_client_outstanding", &FrontendConfig::max_client_outstanding},
     {"max_connections_per_address", &FrontendConfig::max_connections_per_address},
+    {"max_inflight_writes", &FrontendConfig::max_inflight_writes},
+    {"max_inflight_write_bytes", &FrontendConfig::max_inflight_write_bytes},
+    {"max_connection_backlog_bytes", &FrontendConfig::max_connection_backlog_bytes},
     {"accept_data_loss", &FrontendConfig::accept_data_loss},
     {"log_level", &FrontendConfig::log_level},
 };
@@ -232,8 +235,15 @@ bool validate(const FrontendConfig& c, std::string* error) {
       !check_positive(error, "max_value_bytes", c.max_value_bytes) ||
       !check_frame(error, c.max_frame_bytes) ||
       !check_positive(error, "catchup_chunk_bytes", c.catchup_chunk_bytes) ||
+      !check_positive(error, "max_inflight_writes", c.max_inflight_writes) ||
+      !check_positive(error, "max_inflight_write_bytes", c.max_inflight_write_bytes) ||
       !check_log_level(error, c.log_level)) {
     return false;
+  }
+  // A connection to a storage node must be able to hold one full frame (e.g. a catch-up
+  // chunk) queued behind others without being taken for a peer that does not read.
+  if (c.max_connection_backlog_bytes < 2 * c.max_frame_bytes) {
+    return fail(error, "max_connection_backlog_bytes", "must be at least 2 * max_frame_bytes");
   }
   std::string ip;
   int port = 0;

@@ -30,6 +30,14 @@ struct FrontendConfig {
   std::uint64_t catchup_chunk_bytes = 256 * 1024;
   std::uint64_t max_client_outstanding = 1024;       // requests of one client session held at once
   std::uint64_t max_connections_per_address = 1000;  // open connections from one peer IP
+  // PUTs started (given an LSN, sent to the nodes) and not yet committed, frontend-wide:
+  // at most this many, and at most this many key+value bytes (one PUT always fits when
+  // none is in flight). A session whose next PUT does not fit waits, its connection unread.
+  std::uint64_t max_inflight_writes = 4096;
+  std::uint64_t max_inflight_write_bytes = 64 * 1024 * 1024;
+  // Bytes queued for writing to one peer (any connection) beyond which it is closed; a
+  // client connection stops being read while more than max_frame_bytes are queued to it.
+  std::uint64_t max_connection_backlog_bytes = 256 * 1024 * 1024;
   bool accept_data_loss = false;  // let a stale node define the data (loses writes)
   std::string log_level = "info";
   PlantedBugs bugs;  // simulator only (kvsim --bug); never set from a file

@@ -25,6 +25,14 @@ struct Close {
   ConnId conn;
 };
 
+// Backpressure: stop (paused) or resume reading the peer's input on a connection. While
+// paused the backend delivers no more of its messages (bytes already read wait), so the
+// peer's sends block in TCP. Only the frontend pauses, and only client connections.
+struct PauseReading {
+  ConnId conn;
+  bool paused;
+};
+
 // Open an outbound connection to "ip:port"; the backend answers with on_connected or
 // on_closed for this id.
 struct Connect {
@@ -88,7 +96,7 @@ struct Stop {
 };
 
 using Effect = std::variant<Send, Close, Connect, SetTimer, CancelTimer, DiskAppend, DiskSnapshot,
-                            Deliver, LogLine, Stop>;
+                            Deliver, LogLine, Stop, PauseReading>;
 
 // Effects in emission order. Backends drain it after every input.
 class Outbox {

@@ -243,6 +243,7 @@ void Frontend::handle_hello(ConnId conn, Conn& c, const Hello& h, Nanos now) {
     }
     s.conn = conn;
     outbox_.send(conn, Welcome{"frontend"});
+    if (s.waiting_room) set_read_paused(conn, true);
     // Answers that were ready while the client was away are resent when it resends.
     return;
   }
@@ -340,18 +341,76 @@ void Frontend::advance_session(const std::string& client, Session& s, Nanos now)
       return;
     }
     if (op.req.op == Op::kPut) {
+      if (blocked_on_room(s)) return wait_for_room(client, s);
       s.queue.pop_front();
       start_put(client, s, op, now);
       continue;
     }
     if (commit_ < s.last_put_lsn) {
       gets_waiting_commit_.emplace(s.last_put_lsn, client);
-      return;
+      break;
     }
     s.queue.pop_front();
     start_get(client, s, op);
     dispatch_read(op.read_req, now);
   }
+  if (s.waiting_room) stop_waiting_for_room(client, s);
+}
+
+// ---- bounded memory -------------------------------------------------------------
+
+bool Frontend::room_for(const Request& put) const {
+  if (uncommitted_.empty()) return true;  // one PUT always fits, however large
+  return uncommitted_.size() < config_.max_inflight_writes &&
+         inflight_bytes_ + put.key.size() + put.value.size() <= config_.max_inflight_write_bytes;
+}
+
+// Sessions already waiting go first: a newcomer does not take the room they wait for.
+bool Frontend::blocked_on_room(const Session& s) const {
+  if (s.queue.empty()) return false;
+  const ClientOp& op = s.ops.at(s.queue.front());
+  if (op.req.op != Op::kPut) return false;
+  return !room_for(op.req) || (!waiting_for_room_.empty() && !s.waiting_room);
+}
+
+void Frontend::wait_for_room(const std::string& client, Session& s) {
+  if (!s.waiting_room) {
+    s.waiting_room = true;
+    waiting_for_room_.push_back(client);
+    ++puts_waited_for_room_;
+  }
+  // Backpressure: what the client sends meanwhile stays in its socket.
+  set_read_paused(s.conn, true);
+}
+
+void Frontend::stop_waiting_for_room(const std::string& client, Session& s) {
+  s.waiting_room = false;
+  auto it = std::find(waiting_for_room_.begin(), waiting_for_room_.end(), client);
+  if (it != waiting_for_room_.end()) waiting_for_room_.erase(it);
+  set_read_paused(s.conn, false);
+}
+
+// Writes committed: the sessions waiting for room start their PUTs, first come first
+// served, until the room is used up again.
+void Frontend::admit_waiting_puts(Nanos now) {
+  while (!waiting_for_room_.empty()) {
+    const std::string client = waiting_for_room_.front();
+    auto it = sessions_.find(client);
+    if (it == sessions_.end() || !it->second.waiting_room) {
+      waiting_for_room_.pop_front();
+      continue;
+    }
+    Session& s = it->second;
+    advance_session(client, s, now);  // leaves the queue unless its next PUT still waits
+    if (s.waiting_room) return;       // still first in line: no room left
+  }
+}
+
+void Frontend::set_read_paused(ConnId conn, bool paused) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.closing || it->second.read_paused == paused) return;
+  it->second.read_paused = paused;
+  outbox_.push(PauseReading{conn, paused});
 }
 
 void Frontend::start_put(const std::string& client, Session& s, ClientOp& op, Nanos now) {
@@ -359,8 +418,13 @@ void Frontend::start_put(const std::string& client, Session& s, ClientOp& op, Na
   if (next_lsn_ + kLsnBlock / 2 > recorded_.reserved) write_state();  // reserve ahead
   op.lsn = lsn;
   s.last_put_lsn = lsn;
+  inflight_bytes_ += op.req.key.size() + op.req.value.size();
   Buffered& b = uncommitted_[lsn];
-  b.entry = Entry{lsn, op.req.key, op.req.value};
+  // The value moves to the buffer: a session keeps a finished PUT (for resends) until the
+  // client confirms it, which must not hold its value that long. (The planted bug
+  // no_retry_dedupe replays the request, so it keeps a copy.)
+  b.entry =
+      Entry{lsn, op.req.key, config_.bugs.no_retry_dedupe ? op.req.value : std::move(op.req.value)};
   b.client = client;
   b.seq = op.req.seq;
   broadcast(b.entry, now);
@@ -459,6 +523,7 @@ void Frontend::advance_commit(Nanos now) {
   while (!uncommitted_.empty() && uncommitted_.begin()->first <= commit_) {
     Buffered b = std::move(uncommitted_.begin()->second);
     uncommitted_.erase(uncommitted_.begin());
+    inflight_bytes_ -= b.entry.key.size() + b.entry.value.size();
     finish(b.client, b.seq, Response{b.seq, Status::kOk, "", ""});
   }
   while (!gets_waiting_commit_.empty() && gets_waiting_commit_.begin()->first <= commit_) {
@@ -467,6 +532,7 @@ void Frontend::advance_commit(Nanos now) {
     auto s = sessions_.find(client);
     if (s != sessions_.end()) advance_session(client, s->second, now);
   }
+  admit_waiting_puts(now);
 }
 
 // ---- reads ------------------------------------------------------------------------
@@ -951,6 +1017,9 @@ nlohmann::json Frontend::status() const {
           {"commit", commit_},
           {"next_lsn", next_lsn_},
           {"uncommitted", uncommitted_.size()},
+          {"inflight_write_bytes", inflight_bytes_},
+          {"sessions_waiting_for_room", waiting_for_room_.size()},
+          {"puts_waited_for_room", puts_waited_for_room_},
           {"members", member_count()},
           {"nodes", nodes},
           {"catchups", catchups_.size()},

@@ -43,10 +43,11 @@ class Frontend : public Machine {
   struct Conn {
     Listener listener = Listener::kClients;
     Role role = Role::kUnknown;
-    std::string peer;      // client id or storage node id once known
-    std::string address;   // the peer's ip:port, for logs
-    std::string nonce;     // of the challenge sent on it
-    bool closing = false;  // refused or removed: ignore anything more from it
+    std::string peer;          // client id or storage node id once known
+    std::string address;       // the peer's ip:port, for logs
+    std::string nonce;         // of the challenge sent on it
+    bool closing = false;      // refused or removed: ignore anything more from it
+    bool read_paused = false;  // PauseReading{paused=true} is in force
   };
 
   // One operation of a client, from arrival to the client's done_below passing it.
@@ -65,6 +66,7 @@ class Frontend : public Machine {
     std::deque<std::uint64_t> queue;  // seqs not yet started, in issue order
     Lsn last_put_lsn = 0;             // the client's latest started PUT
     Nanos disconnected_at = 0;        // when conn last became 0
+    bool waiting_room = false;        // in waiting_for_room_: its next PUT does not fit
   };
 
   enum class NodeState { kJoining, kWaiting, kCatchingUp, kMember };
@@ -124,6 +126,17 @@ class Frontend : public Machine {
   bool start_get(const std::string& client, Session& s, ClientOp& op);
   void finish(const std::string& client, std::uint64_t seq, Response r);
   std::optional<std::string> invalid_request(const Request& req) const;
+
+  // Bounded memory: PUTs in flight (started, not committed) stay within
+  // max_inflight_writes and max_inflight_write_bytes. A session whose next PUT does not
+  // fit waits in FIFO order, and its connection is not read meanwhile.
+  bool room_for(const Request& put) const;
+  // The session's next operation is a PUT that must wait for room.
+  bool blocked_on_room(const Session& s) const;
+  void wait_for_room(const std::string& client, Session& s);
+  void stop_waiting_for_room(const std::string& client, Session& s);
+  void admit_waiting_puts(Nanos now);
+  void set_read_paused(ConnId conn, bool paused);
 
   // Replication.
   void broadcast(const Entry& e, Nanos now);
@@ -191,10 +204,13 @@ class Frontend : public Machine {
   FrontendState recorded_;                // what the state file holds
   std::optional<FrontendState> writing_;  // the write in flight, if any
   std::uint64_t next_token_ = 1;
-  std::vector<LsnRange> discarded_;          // recorded_.discarded plus this run's, if new
-  bool base_chosen_ = false;                 // a node's data defines what was committed
-  bool base_pending_ = false;                // ... but the state saying so is not durable yet
-  std::set<std::string> waiting_for_state_;  // sessions whose next op waits for the above
+  std::vector<LsnRange> discarded_;           // recorded_.discarded plus this run's, if new
+  bool base_chosen_ = false;                  // a node's data defines what was committed
+  bool base_pending_ = false;                 // ... but the state saying so is not durable yet
+  std::set<std::string> waiting_for_state_;   // sessions whose next op waits for the above
+  std::deque<std::string> waiting_for_room_;  // sessions whose next PUT waits, in FIFO order
+  std::uint64_t inflight_bytes_ = 0;          // key+value bytes of uncommitted_
+  std::uint64_t puts_waited_for_room_ = 0;    // times a session had to wait (status)
 
   Lsn next_lsn_ = 1;
   Lsn commit_ = 0;

@@ -77,6 +77,16 @@ const FieldFlag<FrontendConfig> kFrontendFlags[] = {
     {"max_connections_per_address", &FrontendConfig::max_connections_per_address,
      "connections one peer IP address may hold open at once, on all ports together; "
      "one more gets a too_many_connections error and is closed"},
+    {"max_inflight_writes", &FrontendConfig::max_inflight_writes,
+     "PUTs sent to the storage nodes and not yet committed, frontend-wide, at most; a "
+     "client session whose next PUT does not fit waits and its connection is not read "
+     "until writes commit (backpressure)"},
+    {"max_inflight_write_bytes", &FrontendConfig::max_inflight_write_bytes,
+     "the same bound in key+value bytes (one PUT always fits when none is in flight)"},
+    {"max_connection_backlog_bytes", &FrontendConfig::max_connection_backlog_bytes,
+     "bytes queued for writing to one connection beyond which it is closed (logged): a "
+     "peer that does not read. A client connection is not read while more than "
+     "max_frame_bytes are queued to it"},
     {"accept_data_loss", &FrontendConfig::accept_data_loss,
      "after a total failure (or a frontend restart), admit a stale storage node as the "
      "only replica instead of waiting for one that holds every acknowledged write. LOSES "

@@ -99,6 +99,7 @@ bool Runtime::start(std::string* error) {
     ls->runtime = this;
     ls->which = spec.which;
     ls->wire = spec.wire;
+    ls->pause_reading_backlog = spec.pause_reading_backlog;
     uv_tcp_init(loop_, &ls->handle);
     ls->handle.data = ls.get();
     ListenSocket* raw = ls.get();
@@ -205,6 +206,10 @@ void Runtime::execute(Effect& effect) {
                    if (options_.on_effect) options_.on_effect(effect);
                  },
                  [&](Stop& e) { do_stop(e); },
+                 [&](PauseReading& e) {
+                   auto it = conns_.find(e.conn);
+                   if (it != conns_.end()) it->second->pause_reading(e.paused);
+                 },
              },
              effect);
 }
@@ -247,6 +252,7 @@ void Runtime::do_connect(const Connect& connect) {
     return;
   }
   Connection* conn = Connection::make_outbound(loop_, id, addr, options_.max_frame_bytes, this);
+  conn->set_backlog_limits(0, options_.max_backlog_bytes);
   conns_[id] = conn;
   live_.insert(conn);
 }
@@ -299,6 +305,15 @@ void Runtime::conn_needs_flush(ConnId id) {
   dirty_.push_back(id);
 }
 
+// One buffered message per machine input, so that a PauseReading it causes takes effect
+// before the next is delivered.
+void Runtime::conn_input_ready(ConnId id) {
+  feed([this, id] {
+    auto it = conns_.find(id);
+    if (it != conns_.end() && it->second->deliver_buffered()) conn_input_ready(id);
+  });
+}
+
 void Runtime::conn_protocol_error(ConnId id, const std::string& what) {
   feed([this, id, what] { machine_->on_protocol_error(id, what, now()); });
 }
@@ -332,6 +347,7 @@ void Runtime::on_new_connection(uv_stream_t* server, int status) {
   Connection* conn = Connection::make_inbound(self->loop_, id, self->options_.max_frame_bytes, self,
                                               std::move(resp));
   self->live_.insert(conn);
+  conn->set_backlog_limits(ls->pause_reading_backlog, self->options_.max_backlog_bytes);
   int r = uv_accept(server, reinterpret_cast<uv_stream_t*>(conn->handle()));
   if (r < 0) {
     self->log(LogLevel::kWarn, "accept: " + describe_uv(r));

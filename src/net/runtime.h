@@ -42,11 +42,17 @@ struct ListenerSpec {
   Listener which;
   std::string address;  // "ip:port" (IPv4); port 0 binds a port the OS chooses
   Wire wire = Wire::kFrames;
+  // Backpressure: a connection's input is not read while more than this many bytes wait
+  // to be written to it (0: never). For clients, whose requests produce the replies.
+  std::size_t pause_reading_backlog = 0;
 };
 
 struct RuntimeOptions {
   std::vector<ListenerSpec> listeners;
   std::size_t max_frame_bytes = 4 * 1024 * 1024;
+  // Any connection with more bytes than this waiting to be written to its peer is
+  // closed, logged (0: no limit).
+  std::size_t max_backlog_bytes = 0;
   RespOptions resp;      // for connections on Wire::kResp listeners
   std::string data_dir;  // holds "wal.log" and "snapshot"; empty: no disk effects
   std::string log_name;  // prefix of log lines, e.g. "storage s1"
@@ -96,6 +102,7 @@ class Runtime : private ConnectionEvents {
     Runtime* runtime;
     Listener which;
     Wire wire;
+    std::size_t pause_reading_backlog;
     uv_tcp_t handle;
   };
 
@@ -116,6 +123,7 @@ class Runtime : private ConnectionEvents {
   void conn_connected(ConnId id) override;
   void conn_message(ConnId id, Message msg) override;
   void conn_needs_flush(ConnId id) override;
+  void conn_input_ready(ConnId id) override;
   void conn_protocol_error(ConnId id, const std::string& what) override;
   void conn_released(ConnId id) override;
   void conn_destroyed(Connection* conn) override;

@@ -67,8 +67,46 @@ void Connection::queue(std::string bytes) {
   // Bytes sent after a close request are dropped: the machine is done with the conn.
   if (state_ != State::kConnecting && state_ != State::kOpen) return;
   if (bytes.empty()) return;
+  queued_bytes_ += bytes.size();
   queued_.push_back(std::move(bytes));
   if (queued_.size() == 1) events_->conn_needs_flush(id_);
+  check_backlog();
+}
+
+void Connection::set_backlog_limits(std::size_t pause_above, std::size_t close_above) {
+  pause_above_ = pause_above;
+  close_above_ = close_above;
+}
+
+std::size_t Connection::backlog() const {
+  return queued_bytes_ +
+         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+}
+
+void Connection::check_backlog() {
+  if (state_ != State::kOpen) return;
+  const std::size_t bytes = backlog();
+  if (close_above_ != 0 && bytes > close_above_) {
+    events_->conn_log(LogLevel::kWarn, "connection " + std::to_string(id_) +
+                                           " closed: " + std::to_string(bytes) +
+                                           " bytes queued for a peer that does not read them "
+                                           "(limit max_connection_backlog_bytes " +
+                                           std::to_string(close_above_) + ")");
+    return close_now();
+  }
+  if (pause_above_ == 0) return;
+  if (!backlog_paused_ && bytes > pause_above_) {
+    backlog_paused_ = true;
+    pace_reading();
+  } else if (backlog_paused_ && bytes <= pause_above_ / 2) {
+    backlog_paused_ = false;
+    pace_reading();
+  }
+}
+
+void Connection::pause_reading(bool paused) {
+  machine_paused_ = paused;
+  pace_reading();
 }
 
 void Connection::apply(RespSession::Output out) {
@@ -84,10 +122,15 @@ void Connection::apply(RespSession::Output out) {
 
 void Connection::pace_reading() {
   if (state_ != State::kOpen) return;
-  if (resp_->wants_input()) {
+  if (!machine_paused_ && !backlog_paused_ && (!resp_ || resp_->wants_input())) {
     if (!paused_) return;
     paused_ = false;
     start_reading();
+    if (!reading_) return;
+    if (!resp_) return events_->conn_input_ready(id_);  // frames read before the pause
+    RespSession::Output out;                            // commands read before the pause
+    resp_->on_bytes({}, &out);
+    apply(std::move(out));
   } else if (reading_) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
@@ -98,6 +141,7 @@ void Connection::pace_reading() {
 void Connection::flush() {
   if (state_ != State::kOpen && state_ != State::kClosing) return;
   if (queued_.empty()) return maybe_shutdown();
+  queued_bytes_ = 0;
   auto* w = new WriteReq{};
   w->req.data = w;
   w->conn = this;
@@ -184,20 +228,26 @@ void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
     return apply(std::move(out));
   }
   decoder_.feed(std::string_view(buf->base, static_cast<std::size_t>(nread)));
-  // Stops as soon as the machine closes the connection while handling a message.
-  while (state_ == State::kOpen && reading_) {
-    Message msg;
-    std::string error;
-    FrameDecoder::Result r = decoder_.next(&msg, &error);
-    if (r == FrameDecoder::Result::kNeedMore) break;
-    if (r == FrameDecoder::Result::kError) {
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-      reading_ = false;
-      events_->conn_protocol_error(id_, error);
-      break;
-    }
-    events_->conn_message(id_, std::move(msg));
+  // Each message is handled before the next is decoded, so this stops as soon as the
+  // machine closes or pauses the connection; the rest waits in the decoder.
+  while (deliver_buffered()) {
   }
+}
+
+bool Connection::deliver_buffered() {
+  if (state_ != State::kOpen || !reading_ || resp_) return false;
+  Message msg;
+  std::string error;
+  FrameDecoder::Result r = decoder_.next(&msg, &error);
+  if (r == FrameDecoder::Result::kNeedMore) return false;
+  if (r == FrameDecoder::Result::kError) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+    events_->conn_protocol_error(id_, error);
+    return false;
+  }
+  events_->conn_message(id_, std::move(msg));
+  return true;
 }
 
 void Connection::handle_closed() {
@@ -225,6 +275,7 @@ void Connection::write_cb(uv_write_t* req, int status) {
   --conn->writes_in_flight_;
   if (conn->state_ == State::kClosed) return;
   if (status < 0) return conn->fail("write", status);
+  conn->check_backlog();
   conn->maybe_shutdown();
 }
 

@@ -32,6 +32,9 @@ class ConnectionEvents {
   virtual void conn_message(ConnId id, Message msg) = 0;
   // Bytes were queued on an empty queue: flush() the connection soon.
   virtual void conn_needs_flush(ConnId id) = 0;
+  // Reading resumed while messages read before the pause wait in the decoder: call
+  // deliver_buffered() (one message per machine input) until it returns false.
+  virtual void conn_input_ready(ConnId id) = 0;
   // The byte stream is broken (bad frame or message); reading has stopped.
   virtual void conn_protocol_error(ConnId id, const std::string& what) = 0;
   // The connection is gone from the protocol's point of view: called exactly once per
@@ -70,6 +73,18 @@ class Connection {
   void send(const Message& msg);
   // Writes every queued frame with one uv_write.
   void flush();
+  // Backpressure. pause_above: while more bytes than this wait to be written to the
+  // peer, its input is not read (0: never). close_above: more than this, and the peer is
+  // taken for one that does not read: the connection is closed at once, logged (0: never).
+  void set_backlog_limits(std::size_t pause_above, std::size_t close_above);
+  // The machine's PauseReading: stop delivering the peer's messages, or resume.
+  void pause_reading(bool paused);
+  // Hands one message read before a pause to the owner (conn_message); false if none is
+  // complete or reading is paused.
+  bool deliver_buffered();
+  // Bytes queued for the peer and not yet taken by the kernel.
+  std::size_t backlog() const;
+
   // Close after the queued frames are written.
   void close_gracefully();
   // Close at once, dropping queued frames.
@@ -94,8 +109,11 @@ class Connection {
   void queue(std::string bytes);
   // Carries out what the RESP translator asked for.
   void apply(RespSession::Output out);
-  // RESP: pause reading while the translator wants no input, resume when it does.
+  // Reads while nothing pauses them: the machine (PauseReading), the backlog of bytes for
+  // the peer, or (RESP) a translator owed too many replies.
   void pace_reading();
+  // Pauses, resumes or closes as the backlog crosses the limits.
+  void check_backlog();
   void release();
   void maybe_shutdown();
   void fail(const char* what, int status);
@@ -121,10 +139,15 @@ class Connection {
   uv_connect_t connect_req_;
   uv_shutdown_t shutdown_req_;
   std::vector<std::string> queued_;
+  std::size_t queued_bytes_ = 0;  // in queued_
+  std::size_t pause_above_ = 0;
+  std::size_t close_above_ = 0;
   std::size_t writes_in_flight_ = 0;
   int open_handles_ = 1;  // tcp_, plus linger_ once started
   bool reading_ = false;
-  bool paused_ = false;  // RESP: reading stopped until the translator wants input
+  bool paused_ = false;          // reading stopped by pace_reading() until nothing pauses it
+  bool machine_paused_ = false;  // PauseReading{paused=true} in force
+  bool backlog_paused_ = false;  // over pause_above_, until below half of it
   bool linger_started_ = false;
   bool released_ = false;
 };

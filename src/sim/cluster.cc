@@ -11,8 +11,9 @@ std::string node_name(int i) {
 }
 
 const char* effect_name(const Effect& e) {
-  static const char* names[] = {"Send",       "Close",        "Connect", "SetTimer", "CancelTimer",
-                                "DiskAppend", "DiskSnapshot", "Deliver", "LogLine",  "Stop"};
+  static const char* names[] = {"Send",        "Close",      "Connect",      "SetTimer",
+                                "CancelTimer", "DiskAppend", "DiskSnapshot", "Deliver",
+                                "LogLine",     "Stop",       "PauseReading"};
   return names[e.index()];
 }
 
@@ -160,6 +161,11 @@ void Cluster::run_effects(ProcId p) {
               if (deliver_) deliver_(c, e);
             } else if constexpr (std::is_same_v<T, LogLine>) {
               trace_->event(q_->now(), p, log_level_name(e.level), e.text);
+            } else if constexpr (std::is_same_v<T, PauseReading>) {
+              // The simulated network does not pause: messages keep arriving, and the
+              // frontend must stay correct (and within its bounds) regardless.
+              trace_->event(q_->now(), p, e.paused ? "pause-reading" : "resume-reading",
+                            "conn=" + std::to_string(e.conn));
             } else if constexpr (std::is_same_v<T, Stop>) {
               trace_->event(q_->now(), p, "stop", e.reason);
               if (is_node) {

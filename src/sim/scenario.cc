@@ -90,6 +90,14 @@ Scenario draw_scenario(std::uint64_t seed) {
     static const double kIdle[] = {0.3, 1.0, 3.0};
     if (e.chance(kMillion / 3)) c.frontend.session_idle_timeout = e.pick(kIdle);
   }
+  {
+    // A third of the seeds allow only 1-3 PUTs in flight frontend-wide, so sessions
+    // queue for room (bounded memory) through crashes, partitions and restarts. Own
+    // stream, like the secret.
+    Prng b = Prng::stream(seed, "inflight");
+    static const std::uint64_t kInflight[] = {1, 2, 3};
+    if (b.chance(kMillion / 3)) c.frontend.max_inflight_writes = b.pick(kInflight);
+  }
 
   WorkloadParams& w = s.workload;
   static const int kKeys[] = {1, 2, 3, 5, 8, 16, 32, 64};
@@ -145,6 +153,9 @@ std::string Scenario::describe() const {
          (cluster.frontend.secret.empty() ? "" : " secret") +
          (cluster.frontend.session_idle_timeout < FrontendConfig{}.session_idle_timeout
               ? " idle=" + ms_text(seconds_to_nanos(cluster.frontend.session_idle_timeout))
+              : "") +
+         (cluster.frontend.max_inflight_writes < FrontendConfig{}.max_inflight_writes
+              ? " inflight=" + std::to_string(cluster.frontend.max_inflight_writes)
               : "") +
          " faults=" + faults.describe();
 }

@@ -160,6 +160,9 @@ const FieldSpec<FrontendConfig> kFrontendSchema[] = {
     KVS_FIELD(FrontendConfig, catchup_chunk_bytes, kPositive),
     KVS_FIELD(FrontendConfig, max_client_outstanding, kPositive),
     KVS_FIELD(FrontendConfig, max_connections_per_address, kPositive),
+    KVS_FIELD(FrontendConfig, max_inflight_writes, kPositive),
+    KVS_FIELD(FrontendConfig, max_inflight_write_bytes, kPositive),
+    KVS_FIELD(FrontendConfig, max_connection_backlog_bytes, kPositive),
     KVS_FIELD(FrontendConfig, accept_data_loss, kBool),
     KVS_FIELD(FrontendConfig, log_level, kString),
 };

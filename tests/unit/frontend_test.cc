@@ -52,6 +52,7 @@ class FrontendTest : public ::testing::Test {
       for (Effect& e : fe_.outbox().take()) {
         if (auto* s = std::get_if<Send>(&e)) sent_[s->conn].push_back(std::move(s->msg));
         if (auto* c = std::get_if<Close>(&e)) closed_.push_back(c->conn);
+        if (auto* p = std::get_if<PauseReading>(&e)) pauses_.push_back(*p);
         if (auto* d = std::get_if<DiskSnapshot>(&e)) {
           state_file_ = encode_snapshot_content(d->content);
           if (hold_disk_) {
@@ -131,6 +132,7 @@ class FrontendTest : public ::testing::Test {
   Frontend& fe_;  // always *instance_, also across restart()
   std::map<ConnId, std::vector<Message>> sent_;
   std::vector<ConnId> closed_;
+  std::vector<PauseReading> pauses_;  // in emission order
 };
 
 TEST_F(FrontendTest, PutIsAnsweredOnlyWhenEveryMemberAcked) {
@@ -511,6 +513,116 @@ TEST_F(FrontendTest, ASessionHoldsAtMostMaxClientOutstandingRequests) {
   auto writes = take<Write>(kS1);
   ASSERT_FALSE(writes.empty());
   EXPECT_EQ(writes.back().entry, (Entry{limit + 1, "k", "v2"}));
+}
+
+// ---- bounded memory: PUTs in flight ------------------------------------------------
+
+class FrontendBackpressureTest : public FrontendTest {
+ protected:
+  FrontendBackpressureTest() {
+    FrontendConfig c = config();
+    c.max_inflight_writes = 2;
+    c.max_inflight_write_bytes = 20;
+    instance_.emplace(c, SeedKey{1, 2, 3});
+    sent_.clear();
+    fe_.on_start(now_);
+    drain();
+    storage(kS1, "s1", 0);
+  }
+  std::vector<Lsn> written() {
+    std::vector<Lsn> lsns;
+    for (const Write& w : take<Write>(kS1)) lsns.push_back(w.entry.lsn);
+    return lsns;
+  }
+  std::vector<std::pair<ConnId, bool>> pauses() {
+    std::vector<std::pair<ConnId, bool>> out;
+    for (const PauseReading& p : std::exchange(pauses_, {})) out.emplace_back(p.conn, p.paused);
+    return out;
+  }
+  using Pauses = std::vector<std::pair<ConnId, bool>>;
+};
+
+TEST_F(FrontendBackpressureTest, AtMaxInflightWritesTheNextPutWaitsUnreadAndStartsOnCommit) {
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "a");
+  put(kAlice, 2, "k", "b");
+  EXPECT_EQ(written(), (std::vector<Lsn>{1, 2}));
+  EXPECT_TRUE(pauses().empty());
+  put(kAlice, 3, "k", "c");  // a third in flight would pass the bound
+  EXPECT_TRUE(written().empty());
+  EXPECT_EQ(pauses(), (Pauses{{kAlice, true}}));  // its connection is not read meanwhile
+  EXPECT_EQ(fe_.status()["sessions_waiting_for_room"], 1);
+  ack(kS1, 1);  // one committed: room for one
+  EXPECT_EQ(written(), (std::vector<Lsn>{3}));
+  EXPECT_EQ(pauses(), (Pauses{{kAlice, false}}));
+  auto r = take<Response>(kAlice);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].seq, 1u);
+  ack(kS1, 3);
+  EXPECT_EQ(take<Response>(kAlice).size(), 2u);
+  EXPECT_EQ(fe_.status()["uncommitted"], 0);
+  EXPECT_EQ(fe_.status()["inflight_write_bytes"], 0);
+}
+
+TEST_F(FrontendBackpressureTest, TheByteBoundCountsKeysAndValuesButOnePutAlwaysFits) {
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", std::string(30, 'x'));  // over the 20-byte bound alone: it still starts
+  EXPECT_EQ(written(), (std::vector<Lsn>{1}));
+  put(kAlice, 2, "k", "y");
+  EXPECT_TRUE(written().empty());
+  EXPECT_EQ(pauses(), (Pauses{{kAlice, true}}));
+  ack(kS1, 1);
+  EXPECT_EQ(written(), (std::vector<Lsn>{2}));
+  put(kAlice, 3, "k", std::string(16, 'z'));  // 2 + 17 bytes fit in 20
+  EXPECT_EQ(written(), (std::vector<Lsn>{3}));
+  put(kAlice, 4, "k", "w");  // 2 + 17 + 2 do not
+  EXPECT_TRUE(written().empty());
+  EXPECT_EQ(fe_.status()["inflight_write_bytes"], 19);
+}
+
+TEST_F(FrontendBackpressureTest, WaitingSessionsGetRoomFirstComeFirstServed) {
+  client(kAlice, "alice");
+  client(kBob, "bob");
+  put(kAlice, 1, "a", "1");
+  put(kAlice, 2, "a", "2");
+  put(kAlice, 3, "a", "3");  // waits
+  put(kBob, 1, "b", "1");    // waits behind alice
+  EXPECT_EQ(written(), (std::vector<Lsn>{1, 2}));
+  EXPECT_EQ(pauses(), (Pauses{{kAlice, true}, {kBob, true}}));
+  ack(kS1, 1);  // room for one: alice's, bob still waits unread
+  ASSERT_EQ(take<Write>(kS1).size(), 1u);
+  EXPECT_EQ(pauses(), (Pauses{{kAlice, false}}));
+  ack(kS1, 3);  // room for two: bob's PUT starts, and a newcomer is not held back
+  auto w = take<Write>(kS1);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].entry.key, "b");
+  EXPECT_EQ(pauses(), (Pauses{{kBob, false}}));
+  put(kAlice, 4, "a", "4");
+  EXPECT_EQ(take<Write>(kS1).size(), 1u);
+  EXPECT_TRUE(pauses().empty());
+}
+
+TEST_F(FrontendBackpressureTest, AWaitingSessionsNewConnectionIsPausedAndAFailedPutResumesIt) {
+  client(kAlice, "alice");
+  put(kAlice, 1, "k", "a");
+  put(kAlice, 2, "k", "b");
+  put(kAlice, 3, "k", "c");
+  EXPECT_EQ(pauses(), (Pauses{{kAlice, true}}));
+  fe_.on_closed(kAlice, now_);
+  client(kBob, "alice");  // the same session on a new connection: still waiting
+  EXPECT_EQ(pauses(), (Pauses{{kBob, true}}));
+  // The only member leaves: after unavailable_timeout the waiting PUT fails (without
+  // effect, it never got an LSN) and the session no longer waits.
+  fe_.on_closed(kS1, now_);
+  drain();
+  advance(4 * kSecond);
+  auto r = take<Response>(kBob);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[2].seq, 3u);
+  EXPECT_EQ(r[2].status, Status::kUnavailable);
+  EXPECT_EQ(r[2].detail.find("may still be applied"), std::string::npos);
+  EXPECT_EQ(pauses(), (Pauses{{kBob, false}}));
+  EXPECT_EQ(fe_.status()["sessions_waiting_for_room"], 0);
 }
 
 TEST_F(FrontendTest, ADisconnectedIdleSessionIsForgottenAndItsReturnIsToldSessionLost) {

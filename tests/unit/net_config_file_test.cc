@@ -83,7 +83,12 @@ TEST(NetConfigFile, ShippedConfigFilesHoldTheDefaults) {
   EXPECT_EQ(fc->secret, d.secret);
   EXPECT_EQ(fc->insecure_no_secret, d.insecure_no_secret);
   EXPECT_EQ(fc->data_dir, d.data_dir);
-  EXPECT_EQ(fe->size(), 14u);  // every field
+  EXPECT_EQ(fc->max_client_outstanding, d.max_client_outstanding);
+  EXPECT_EQ(fc->max_connections_per_address, d.max_connections_per_address);
+  EXPECT_EQ(fc->max_inflight_writes, d.max_inflight_writes);
+  EXPECT_EQ(fc->max_inflight_write_bytes, d.max_inflight_write_bytes);
+  EXPECT_EQ(fc->max_connection_backlog_bytes, d.max_connection_backlog_bytes);
+  EXPECT_EQ(fe->size(), 19u);  // the fields checked above
 
   auto se = read_config_document((root / "storage.json").string(), true, &error);
   ASSERT_TRUE(se) << error;

@@ -243,6 +243,112 @@ TEST_F(NetRuntimeTest, OversizedFrameIsAProtocolErrorAndTheAnswerArrivesBeforeEo
   EXPECT_EQ(msg, Message(Error{"bad_frame", "too large"}));
 }
 
+// ---- backpressure ------------------------------------------------------------------
+
+std::string requests(std::uint64_t n) {
+  std::string bytes;
+  for (std::uint64_t seq = 1; seq <= n; ++seq) {
+    bytes += encode_frame(Request{seq, Op::kGet, "k", "", 0});
+  }
+  return bytes;
+}
+
+// Answers every request with a StatusReply of about `bytes`.
+void answer_big(TestMachine& m, std::size_t bytes) {
+  m.message_hook = [bytes](TestMachine& t, ConnId conn, const Message&) {
+    t.out().send(conn, StatusReply{nlohmann::json{{"pad", std::string(bytes, 'x')}}});
+  };
+}
+
+// Reads what has arrived on a non-blocking socket; false once it is closed.
+bool read_available(int fd, std::size_t* total) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      *total += static_cast<std::size_t>(n);
+      continue;
+    }
+    return n < 0;  // EAGAIN: open, nothing more now; 0: end of stream
+  }
+}
+
+TEST_F(NetRuntimeTest, PauseReadingHoldsThePeersMessagesUntilResumed) {
+  TestMachine server;
+  server.message_hook = [](TestMachine& m, ConnId conn, const Message&) {
+    if (m.messages.size() == 2) m.out().push(PauseReading{conn, true});
+  };
+  Runtime* srv = make(&server, listening(Listener::kClients));
+  std::string error;
+  ASSERT_TRUE(srv->start(&error)) << error;
+  int fd = connect_loopback(srv->bound_port(Listener::kClients));
+  const std::string bytes = requests(6);
+  ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ASSERT_TRUE(run_until([&] { return server.messages.size() >= 2; }));
+  // Paused: the other four were read (or not) but are not delivered.
+  EXPECT_FALSE(run_until([&] { return server.messages.size() > 2; }, 300 * kMillisecond));
+  const ConnId conn = server.messages[0].first;
+  server.out().push(PauseReading{conn, false});
+  srv->drain();
+  ASSERT_TRUE(run_until([&] { return server.messages.size() == 6; }));
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(std::get<Request>(server.messages[i].second).seq, i + 1);
+  }
+  EXPECT_FALSE(server.nested);
+  close(fd);
+  ASSERT_TRUE(run_until([&] { return server.closed.size() == 1; }));
+}
+
+TEST_F(NetRuntimeTest, AClientThatDoesNotReadIsNotReadUntilItsRepliesDrain) {
+  TestMachine server;
+  constexpr std::size_t kReply = 1 << 20;
+  constexpr std::uint64_t kRequests = 40;  // 40 MiB of replies: more than the kernel holds
+  answer_big(server, kReply);
+  RuntimeOptions options = listening(Listener::kClients);
+  options.listeners[0].pause_reading_backlog = 64 * 1024;
+  options.max_backlog_bytes = 8 * kReply;  // never reached while reading pauses
+  Runtime* srv = make(&server, options);
+  std::string error;
+  ASSERT_TRUE(srv->start(&error)) << error;
+  int fd = connect_loopback(srv->bound_port(Listener::kClients));
+  const std::string bytes = requests(kRequests);
+  ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ASSERT_TRUE(run_until([&] { return !server.messages.empty(); }));
+  // We read nothing: the server stops reading us once its replies back up.
+  EXPECT_FALSE(run_until([&] { return server.messages.size() == kRequests; }, 500 * kMillisecond));
+  EXPECT_LT(server.messages.size(), kRequests);
+  // Reading the replies lets it read (and answer) the rest.
+  std::size_t received = 0;
+  bool closed = false;
+  ASSERT_TRUE(run_until(
+      [&] {
+        closed = !read_available(fd, &received);
+        return closed || (server.messages.size() == kRequests && received > kRequests * kReply);
+      },
+      20 * kSecond));
+  EXPECT_FALSE(closed);
+  EXPECT_TRUE(server.closed.empty());
+  close(fd);
+  ASSERT_TRUE(run_until([&] { return server.closed.size() == 1; }));
+}
+
+TEST_F(NetRuntimeTest, APeerOverTheBacklogLimitIsClosed) {
+  TestMachine server;
+  constexpr std::size_t kReply = 1 << 20;
+  answer_big(server, kReply);
+  RuntimeOptions options = listening(Listener::kStorage);  // no pausing: only the limit
+  options.max_backlog_bytes = 4 * kReply;
+  Runtime* srv = make(&server, options);
+  std::string error;
+  ASSERT_TRUE(srv->start(&error)) << error;
+  int fd = connect_loopback(srv->bound_port(Listener::kStorage));
+  const std::string bytes = requests(40);
+  ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ASSERT_TRUE(run_until([&] { return server.closed.size() == 1; }));
+  EXPECT_LT(server.messages.size(), 40u);
+  close(fd);
+}
+
 TEST_F(NetRuntimeTest, FailedConnectReportsClosedOnly) {
   // Find a port nobody listens on: bind one, then close it.
   TestMachine probe;
