@@ -34,21 +34,39 @@ build: deps $(BUILD)/CMakeCache.txt
 demo: all
 	@scripts/demo.sh
 
-# Every test: the normal build, then the same suite under ASan + UBSan.
-test: test-fast test-asan
+# ctest runs JOBS tests at a time; the integration tests (real processes and ports) share
+# one RESOURCE_LOCK in CMakeLists.txt, so they run one at a time, beside the other tests.
+FAST_CTEST = cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+ASAN_CTEST = cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+# The sanitizer tree builds only what ctest runs (the test_programs target): not kvsim or
+# kvwalgen, which the normal tree builds and no test starts.
+ASAN_BUILD_CMD = cmake --build $(ASAN_BUILD) -j $(JOBS) --target test_programs
 
-# ctest runs JOBS tests at a time; the integration tests (real processes and ports) are
-# RUN_SERIAL in CMakeLists.txt, so each of them still runs alone.
+# Every test: the normal build and its tests, then the same suite under ASan + UBSan.
+# The normal tree's tests leave the CPU mostly idle (the integration tests wait on
+# processes and timeouts), so the sanitizer tree is built meanwhile, at a lower priority
+# (nice -n 10: the tests get the CPU first); its output goes to build-asan/build.log,
+# printed if it fails. `make test-fast` and `make test-asan` run one half each.
+test: all $(ASAN_BUILD)/CMakeCache.txt
+	@echo "building $(ASAN_BUILD) (nice -n 10) while the tests of $(BUILD) run; log: $(ASAN_BUILD)/build.log"
+	@rm -f $(ASAN_BUILD)/build.rc; \
+	  ( nice -n 10 $(ASAN_BUILD_CMD) >$(ASAN_BUILD)/build.log 2>&1; echo $$? >$(ASAN_BUILD)/build.rc ) & \
+	  ( $(FAST_CTEST) ); rc=$$?; wait; \
+	  if [ "$$(cat $(ASAN_BUILD)/build.rc 2>/dev/null)" != 0 ]; then \
+	    cat $(ASAN_BUILD)/build.log; echo "make test: building $(ASAN_BUILD) failed"; exit 1; fi; \
+	  echo "$(ASAN_BUILD) built (log: $(ASAN_BUILD)/build.log)"; exit $$rc
+	$(ASAN_CTEST)
+
 test-fast: all
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(FAST_CTEST)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKVS_SANITIZE=ON "-DCMAKE_CXX_FLAGS_DEBUG=$(ASAN_FLAGS)"
 
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS)
+	$(ASAN_BUILD_CMD)
+	$(ASAN_CTEST)
 
 # Random SIGKILLs and restarts of storage nodes under load, every history checked
 # (tests/integration/chaos.sh): `make chaos SECONDS=600`.
