@@ -37,9 +37,13 @@ _netns_prefix() { [ -z "${KVS_NETNS[$1]:-}" ] || echo "ip netns exec ${KVS_NETNS
 
 start_frontend() {  # extra flags...
   local log=$WORK/frontend.log
+  # Emptied here, not by the background job's redirection: that runs when the job gets
+  # the CPU, so on a busy machine the wait below could still read a restarted
+  # frontend's old "listening" line and then find the file empty.
+  : >"$log"
   $(_netns_prefix frontend) "$BIN/frontend" --client-listen "${KVS_FRONTEND_CLIENT_LISTEN:-127.0.0.1:0}" \
     --storage-listen "${KVS_FRONTEND_STORAGE_LISTEN:-127.0.0.1:0}" \
-    --data-dir "$WORK/data/frontend" "$@" >"$log" 2>&1 &
+    --data-dir "$WORK/data/frontend" "$@" >>"$log" 2>&1 &
   KVS_PID[frontend]=$!
   wait_for "frontend to listen" 10 grep -q "listening for clients on" "$log" || { cat "$log"; return 1; }
   KVS_CLIENT_ADDR=$(_grep_addr "$log" "clients on")
