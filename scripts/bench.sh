@@ -379,10 +379,10 @@ rm -rf "$WORK/data"
 # log in the page cache, as written, and after dropping the caches (needs root).
 say "recovery: generate a ${RECOVERY_MB} MiB log"
 mkdir -p "$WORK/data/r1"
-read -r rec_records rec_bytes < <("$BIN/kvwalgen" "$WORK/data/r1/wal.log" "$RECOVERY_MB" "$VALUE" 1000000)
+read -r rec_records rec_bytes < <("$BIN/kvwalgen" "$WORK/data/r1/wal-000001.log" "$RECOVERY_MB" "$VALUE" 1000000)
 fact recovery_records "$rec_records"
 fact recovery_bytes "$rec_bytes"
-fact recovery_command "kvwalgen wal.log $RECOVERY_MB $VALUE 1000000; storage --id r1 --data-dir DIR --snapshot-bytes 100000000000"
+fact recovery_command "kvwalgen wal-000001.log $RECOVERY_MB $VALUE 1000000; storage --id r1 --data-dir DIR --snapshot-bytes 100000000000"
 dead_port=$(free_port)  # no frontend: the node keeps retrying it, which costs nothing here
 recover_once() {  # LABEL [profile]
   local t0 line stamp ms perf_pid=""

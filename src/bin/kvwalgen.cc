@@ -1,8 +1,8 @@
-// ./kvwalgen: writes a storage node's write-ahead log (wal.log) of a given size, for the
-// recovery benchmark (scripts/bench.sh). Writing hundreds of MB through a cluster would
-// take minutes of fsyncing; this writes the same bytes directly, record by record with
-// the node's own encoder (encode_wal_record), so the log is exactly what a node that
-// accepted these writes would hold, and a storage node started on the folder replays it.
+// ./kvwalgen: writes a storage node's write-ahead log (e.g. wal-000001.log) of a given size, for
+// the recovery benchmark (scripts/bench.sh). Writing hundreds of MB through a cluster would take
+// minutes of fsyncing; this writes the same bytes directly, record by record with the node's own
+// encoder (encode_wal_record), so the log is exactly what a node that accepted these writes would
+// hold, and a storage node started on the folder replays it.
 //
 //   kvwalgen FILE MEGABYTES [VALUE_BYTES] [KEYS]
 //

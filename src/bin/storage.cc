@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
 
   uv_loop_t loop;
   uv_loop_init(&loop);
-  StorageNode node(config, std::move(store->replica), store->log_bytes, net::random_seed_key());
+  StorageNode node(config, std::move(store->replica), store->log, net::random_seed_key());
   net::RuntimeOptions options;
   options.listeners = {{Listener::kProbe, config.listen}};
   options.max_frame_bytes = config.max_frame_bytes;

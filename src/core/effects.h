@@ -50,21 +50,27 @@ struct CancelTimer {
   TimerId id;
 };
 
-// Storage only. Append bytes to the write-ahead log, then (if sync) fdatasync it;
-// answer with on_disk_done(token, ...). Disk effects are carried out one at a time,
-// in the order they were emitted.
+// Storage only. Append bytes to log file number `log` (log_file_name(log), created if
+// missing, its directory entry synced before any append to it completes), then (if
+// sync) fdatasync it; answer with on_disk_done(token, ...). Appends are carried out
+// one at a time, in the order they were emitted.
 struct DiskAppend {
   std::uint64_t token;
+  std::uint64_t log;
   std::string bytes;
   bool sync = true;
 };
 
-// Replace the snapshot with encode_snapshot_content(content) (temp file, fsync, rename,
-// fsync the directory), then empty the log (truncate, fsync); answer with
-// on_disk_done(token, ...). The frontend's state file is written the same way.
+// Replace the snapshot with encode_snapshot_content(content, first_log) (temp file,
+// fsync, rename, fsync the directory), then delete the logs numbered below first_log;
+// answer with on_disk_done(token, ...). Runs beside the appends (at most one snapshot
+// at a time): the machine emits one only when every append to a log below first_log is
+// done, and appends to first_log and later go on meanwhile. The frontend writes its
+// state file the same way (first_log 0: it has no logs).
 struct DiskSnapshot {
   std::uint64_t token;
   SnapshotContent content;
+  std::uint64_t first_log = 0;
 };
 
 // Client only: an operation finished. Delivered in issue order.

@@ -17,21 +17,21 @@ std::string ms(Nanos n) {
 
 }  // namespace
 
-StorageNode::StorageNode(StorageConfig config, Replica recovered, std::uint64_t log_bytes,
+StorageNode::StorageNode(StorageConfig config, Replica recovered, LogPosition log,
                          const SeedKey& seed)
     : config_(std::move(config)),
       replica_(std::move(recovered)),
-      log_bytes_(log_bytes),
+      log_(log),
       backoff_max_(std::max(kInitialBackoff, seconds_to_nanos(config_.reconnect_max))),
       nonces_(seed) {}
 
 // ---- the frontend link -----------------------------------------------------
 
 void StorageNode::on_start(Nanos /*now*/) {
-  outbox_.log(LogLevel::kInfo, "storage node " + config_.id +
-                                   " recovered: " + std::to_string(replica_.key_count()) +
-                                   " keys, complete lsn " + std::to_string(replica_.complete()) +
-                                   ", log " + std::to_string(log_bytes_) + " bytes");
+  outbox_.log(LogLevel::kInfo,
+              "storage node " + config_.id + " recovered: " + std::to_string(replica_.key_count()) +
+                  " keys, complete lsn " + std::to_string(replica_.complete()) + ", " +
+                  std::to_string(log_.bytes) + " log bytes up to " + log_file_name(log_.number));
   if (config_.secret.empty() && !config_.insecure_no_secret) {
     outbox_.log(LogLevel::kInfo,
                 "protected mode: no cluster secret is set, so the probe port accepts loopback "
@@ -355,6 +355,8 @@ bool StorageNode::queued_within(const LsnRange& range) const {
 
 void StorageNode::maybe_start_disk() {
   if (stopped_ || !disk_idle()) return;
+  // Only here is every append done, so the replica holds all that the logs do.
+  if (log_.bytes > config_.snapshot_bytes && compaction_token_ == 0) start_compaction();
   if (pending_.records.empty()) {
     // Nothing new to write, but whatever the pending chunks or rejoin wait for is durable.
     if (!pending_.chunks.empty() || pending_.rejoin != 0) {
@@ -364,22 +366,10 @@ void StorageNode::maybe_start_disk() {
   }
   in_flight_ = std::exchange(pending_, Batch{});
   in_flight_token_ = next_token_++;
-  in_flight_snapshot_ = log_bytes_ > config_.snapshot_bytes;
-  if (in_flight_snapshot_) {
-    // Compaction: the snapshot is the durable state followed by this batch (recovery
-    // replays records in order, so that is the state with the batch applied): the batch
-    // needs no log append of its own and the log starts empty after it. The backend
-    // encodes the records, off the event loop.
-    std::vector<WalRecord> records = replica_.to_records();
-    records.insert(records.end(), in_flight_->records.begin(), in_flight_->records.end());
-    in_flight_size_ = records.size();
-    outbox_.push(DiskSnapshot{in_flight_token_, std::move(records)});
-  } else {
-    std::string bytes;
-    for (const WalRecord& r : in_flight_->records) bytes += encode_wal_record(r);
-    in_flight_size_ = bytes.size();
-    outbox_.push(DiskAppend{in_flight_token_, std::move(bytes), /*sync=*/true});
-  }
+  std::string bytes;
+  for (const WalRecord& r : in_flight_->records) bytes += encode_wal_record(r);
+  in_flight_bytes_ = bytes.size();
+  outbox_.push(DiskAppend{in_flight_token_, log_.number, std::move(bytes), /*sync=*/true});
   if (config_.bugs.ack_before_fsync) {
     // Planted bug for kvsim --bug ack-before-fsync: treat the batch as durable now
     // (applying it again once done is a no-op) and ack what a crash may yet lose.
@@ -388,16 +378,31 @@ void StorageNode::maybe_start_disk() {
   }
 }
 
-void StorageNode::on_disk_done(std::uint64_t token, const DiskResult& result, Nanos now) {
+// Appends move to a new log; the snapshot is the durable state, which is everything
+// in the logs before it. Writes keep being logged and acked while the backend encodes
+// and writes the snapshot (off the event loop), so the node never goes quiet for it.
+void StorageNode::start_compaction() {
+  std::vector<WalRecord> records = replica_.to_records();
+  compaction_records_ = records.size();
+  compaction_token_ = next_token_++;
+  ++log_.number;
+  log_.bytes = 0;
+  outbox_.log(LogLevel::kDebug, "compacting: snapshot of " + std::to_string(compaction_records_) +
+                                    " records; appending to " + log_file_name(log_.number));
+  outbox_.push(DiskSnapshot{compaction_token_, std::move(records), log_.number});
+}
+
+void StorageNode::on_disk_done(std::uint64_t token, const DiskResult& result, Nanos /*now*/) {
   if (stopped_) return;
-  if (!in_flight_ || token != in_flight_token_) {
+  const bool append = in_flight_ && token == in_flight_token_;
+  if (!append && (compaction_token_ == 0 || token != compaction_token_)) {
     outbox_.log(LogLevel::kError, "disk completion for unknown operation " + std::to_string(token));
     return;
   }
   if (!result.ok) {
     // The batch may or may not be on disk and the OS may have dropped dirty pages:
     // acking anything further could acknowledge writes that are not durable.
-    std::string what = in_flight_snapshot_ ? "snapshot" : "log append";
+    std::string what = append ? "log append" : "snapshot";
     outbox_.log(LogLevel::kError, what + " failed: " + result.error);
     outbox_.push(Stop{"disk write failed (" + result.error +
                       ") — refusing to continue, acknowledged writes may otherwise be lost"});
@@ -405,10 +410,14 @@ void StorageNode::on_disk_done(std::uint64_t token, const DiskResult& result, Na
     state_ = State::kStopped;
     return;
   }
-  finish_disk(now);
+  if (append) {
+    finish_append();
+  } else {
+    finish_compaction();
+  }
 }
 
-void StorageNode::finish_disk(Nanos /*now*/) {
+void StorageNode::finish_append() {
   Batch done = std::move(*in_flight_);
   in_flight_.reset();
   for (WalRecord& r : done.records) {
@@ -416,17 +425,17 @@ void StorageNode::finish_disk(Nanos /*now*/) {
     replica_.apply_record(std::move(r));
   }
   done.records.clear();  // moved into the replica
-  if (in_flight_snapshot_) {
-    log_bytes_ = 0;
-    outbox_.log(LogLevel::kInfo, "compacted: snapshot of " + std::to_string(replica_.key_count()) +
-                                     " keys (" + std::to_string(in_flight_size_) +
-                                     " records, complete lsn " +
-                                     std::to_string(replica_.complete()) + "), log restarted");
-  } else {
-    log_bytes_ += in_flight_size_;
-  }
+  log_.bytes += in_flight_bytes_;
   announce_durable(done);
   maybe_start_disk();
+}
+
+void StorageNode::finish_compaction() {
+  compaction_token_ = 0;
+  outbox_.log(LogLevel::kInfo, "compacted: snapshot of " + std::to_string(compaction_records_) +
+                                   " records, logs below " + log_file_name(log_.number) +
+                                   " removed");
+  maybe_start_disk();  // the log may have grown past snapshot_bytes meanwhile
 }
 
 // Tells the frontend what became durable: the chunks first, then the cumulative ack.
@@ -509,7 +518,9 @@ nlohmann::json StorageNode::status() const {
       {"max_lsn", replica_.max_lsn()},
       {"keys", replica_.key_count()},
       {"versions", replica_.version_count()},
-      {"log_bytes", log_bytes_},
+      {"log", log_file_name(log_.number)},
+      {"log_bytes", log_.bytes},
+      {"compacting", compaction_token_ != 0},
       {"commit", commit_},
       {"pending", pending_.records.size()},
       {"in_flight", in_flight_ ? in_flight_->records.size() : 0},

@@ -14,16 +14,16 @@
 #include "core/auth.h"
 #include "core/config.h"
 #include "core/machine.h"
+#include "core/recovery.h"
 #include "core/replica.h"
 
 namespace kvs {
 
 class StorageNode : public Machine {
  public:
-  // recovered: state read from disk; log_bytes: length of the (truncated) log file;
-  // seed: 32 unpredictable bytes from the backend for the probe port's challenges.
-  StorageNode(StorageConfig config, Replica recovered, std::uint64_t log_bytes,
-              const SeedKey& seed);
+  // recovered: state read from disk; log: where recovery left the logs; seed: 32
+  // unpredictable bytes from the backend for the probe port's challenges.
+  StorageNode(StorageConfig config, Replica recovered, LogPosition log, const SeedKey& seed);
 
   void on_start(Nanos now) override;
   void on_accepted(ConnId conn, Listener listener, const PeerAddress& peer, Nanos now) override;
@@ -75,11 +75,14 @@ class StorageNode : public Machine {
   void handle_discard(ConnId conn, const Discard& d);
   bool queued_within(const LsnRange& range) const;
 
-  // Group commit: at most one disk operation in flight; everything that arrives
-  // meanwhile waits in pending_ and goes out as the next single append.
+  // Group commit: at most one append in flight; everything that arrives meanwhile
+  // waits in pending_ and goes out as the next single append. Compaction runs beside
+  // the appends: a new log is started and the durable state before it snapshotted.
   bool disk_idle() const { return !in_flight_.has_value(); }
   void maybe_start_disk();
-  void finish_disk(Nanos now);
+  void start_compaction();
+  void finish_append();
+  void finish_compaction();
   void announce_durable(const Batch& b);
 
   void refuse(ConnId conn, const std::string& code, const std::string& message);
@@ -88,8 +91,8 @@ class StorageNode : public Machine {
   static const char* state_name(State s);
 
   StorageConfig config_;
-  Replica replica_;  // durable state only: what is on disk (log + snapshot)
-  std::uint64_t log_bytes_;
+  Replica replica_;  // durable state only: what is on disk (logs + snapshot)
+  LogPosition log_;  // the log appended to, and bytes logged since the last snapshot
   Nanos backoff_max_;
 
   State state_ = State::kConnecting;
@@ -111,11 +114,11 @@ class StorageNode : public Machine {
 
   Lsn commit_ = 0;  // highest commit watermark heard
   Batch pending_;
-  std::optional<Batch> in_flight_;
+  std::optional<Batch> in_flight_;  // the append in flight
   std::uint64_t in_flight_token_ = 0;
-  bool in_flight_snapshot_ = false;
-  // Bytes of the log append in flight; records of the snapshot in flight.
-  std::uint64_t in_flight_size_ = 0;
+  std::uint64_t in_flight_bytes_ = 0;
+  std::uint64_t compaction_token_ = 0;  // the snapshot in flight; 0: none
+  std::size_t compaction_records_ = 0;
   std::uint64_t next_token_ = 1;
   std::set<Lsn> queued_;  // entry lsns in pending_ or in_flight_
 };

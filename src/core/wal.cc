@@ -45,6 +45,7 @@ struct Line {
   Kind kind = kDamaged;
   WalRecord record;
   std::uint64_t end_records = 0;
+  std::uint64_t end_first_log = 0;
   std::string reason;    // for kDamaged and kUnreadable
   std::size_t next = 0;  // offset just past this line
 };
@@ -91,6 +92,10 @@ std::size_t plain_run(std::string_view s) {
   }
   while (i < s.size() && plain_char(s[i])) ++i;
   return i;
+}
+
+bool only_zeros(std::string_view s) {
+  return s.find_first_not_of('\0') == std::string_view::npos;
 }
 
 }  // namespace
@@ -185,7 +190,10 @@ bool decode_payload(std::string_view payload, Line* line) {
     line->kind = Line::kRecord;
     line->record = d;
   } else if (type == "end") {
-    if (!u64("records", &line->end_records)) return false;
+    if (!u64("records", &line->end_records) || !u64("first_log", &line->end_first_log)) {
+      return false;
+    }
+    if (line->end_first_log == 0) return bad("first_log", "must be at least 1");
     line->kind = Line::kEnd;
   } else {
     return bad("t", "names no known record type");
@@ -259,6 +267,7 @@ std::variant<LogExtent, RecoveryError> replay_wal(std::string_view bytes,
   LogExtent log;
   std::size_t offset = 0;
   while (offset < bytes.size()) {
+    if (bytes[offset] == '\0' && only_zeros(bytes.substr(offset))) break;  // preallocated
     Line line = parse_line(bytes, offset);
     if (line.kind == Line::kRecord) {
       sink(std::move(line.record));
@@ -281,7 +290,7 @@ std::variant<LogExtent, RecoveryError> replay_wal(std::string_view bytes,
     log.dropped_bytes = bytes.size() - offset;
     return log;
   }
-  log.valid_bytes = bytes.size();
+  log.valid_bytes = offset;
   return log;
 }
 
@@ -296,18 +305,41 @@ std::variant<RecoveredLog, RecoveryError> read_wal(std::string_view bytes,
   return log;
 }
 
-std::string encode_snapshot(const std::vector<WalRecord>& records) {
+std::string log_file_name(std::uint64_t number) {
+  std::string digits = std::to_string(number);
+  if (digits.size() < 6) digits.insert(0, 6 - digits.size(), '0');
+  return "wal-" + digits + ".log";
+}
+
+std::optional<std::uint64_t> parse_log_file_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "wal-", kSuffix = ".log";
+  if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return std::nullopt;
+  const std::string_view digits =
+      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (digits.empty() || digits.size() > 19) return std::nullopt;
+  std::uint64_t number = 0;
+  for (char ch : digits) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    number = number * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  // One name per number, so two files can never claim the same log.
+  if (number == 0 || log_file_name(number) != name) return std::nullopt;
+  return number;
+}
+
+std::string encode_snapshot(const std::vector<WalRecord>& records, std::uint64_t first_log) {
   std::string out;
   for (const WalRecord& r : records) out += encode_wal_record(r);
-  out += record_line([&records](JsonWriter& w) {
+  out += record_line([&records, first_log](JsonWriter& w) {
     w.string("t", "end");
     w.u64("records", records.size());
+    w.u64("first_log", first_log);
   });
   return out;
 }
 
-std::variant<std::vector<WalRecord>, RecoveryError> read_snapshot(std::string_view bytes,
-                                                                  std::string_view file_name) {
+std::variant<Snapshot, RecoveryError> read_snapshot(std::string_view bytes,
+                                                    std::string_view file_name) {
   auto error = [&](std::size_t offset, std::string reason) {
     return RecoveryError{std::string(file_name), offset, std::move(reason)};
   };
@@ -326,7 +358,7 @@ std::variant<std::vector<WalRecord>, RecoveryError> read_snapshot(std::string_vi
                                " records but the snapshot has " + std::to_string(records.size()));
     }
     if (line.next != bytes.size()) return error(line.next, "bytes after the end record");
-    return records;
+    return Snapshot{std::move(records), line.end_first_log};
   }
   return error(offset, bytes.empty() ? "empty snapshot (no end record)"
                                      : "no end record (the snapshot is incomplete)");
@@ -349,9 +381,9 @@ std::string encode_frontend_state(const FrontendState& state) {
   });
 }
 
-std::string encode_snapshot_content(const SnapshotContent& content) {
+std::string encode_snapshot_content(const SnapshotContent& content, std::uint64_t first_log) {
   if (const auto* records = std::get_if<std::vector<WalRecord>>(&content)) {
-    return encode_snapshot(*records);
+    return encode_snapshot(*records, first_log);
   }
   return encode_frontend_state(std::get<FrontendState>(content));
 }

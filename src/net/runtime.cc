@@ -183,7 +183,7 @@ void Runtime::execute(Effect& effect) {
                  [&](SetTimer& e) { timers_->set(e.id, e.at); },
                  [&](CancelTimer& e) { timers_->cancel(e.id); },
                  [&](DiskAppend& e) {
-                   if (disk_) return disk_->append(e.token, std::move(e.bytes), e.sync);
+                   if (disk_) return disk_->append(e.token, e.log, std::move(e.bytes), e.sync);
                    std::uint64_t token = e.token;
                    log(LogLevel::kError, "disk effect without a data directory");
                    feed([this, token] {
@@ -191,7 +191,7 @@ void Runtime::execute(Effect& effect) {
                    });
                  },
                  [&](DiskSnapshot& e) {
-                   if (disk_) return disk_->snapshot(e.token, std::move(e.content));
+                   if (disk_) return disk_->snapshot(e.token, std::move(e.content), e.first_log);
                    std::uint64_t token = e.token;
                    log(LogLevel::kError, "disk effect without a data directory");
                    feed([this, token] {

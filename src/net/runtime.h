@@ -54,7 +54,7 @@ struct RuntimeOptions {
   // closed, logged (0: no limit).
   std::size_t max_backlog_bytes = 0;
   RespOptions resp;      // for connections on Wire::kResp listeners
-  std::string data_dir;  // holds "wal.log" and "snapshot"; empty: no disk effects
+  std::string data_dir;  // holds the logs and "snapshot"; empty: no disk effects
   std::string log_name;  // prefix of log lines, e.g. "storage s1"
   LogLevel min_level = LogLevel::kInfo;
   // Called for Deliver and Stop effects, and for LogLine after it was written.

@@ -1,5 +1,6 @@
 #include "net/storage_disk.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "core/recovery.h"
 #include "net/disk.h"
@@ -119,12 +121,33 @@ bool make_directories(const std::string& dir, unsigned mode, std::string* error)
 
 namespace {
 
+struct LogBytes {
+  std::uint64_t number = 0;
+  std::string path;
+  std::string bytes;
+};
+
 // A data directory's files at startup, read under its lock.
 struct DirContents {
   std::unique_ptr<int, void (*)(int*)> lock{nullptr, nullptr};  // closed unless released
   std::optional<std::string> snapshot;                          // absent: no snapshot file
-  std::string log;
+  std::vector<LogBytes> logs;                                   // in no particular order
 };
+
+// The numbers of the log files in dir.
+std::optional<std::vector<std::uint64_t>> list_logs(const std::string& dir, std::string* error) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    *error = errno_text("cannot list " + dir);
+    return std::nullopt;
+  }
+  std::vector<std::uint64_t> numbers;
+  while (const dirent* e = ::readdir(d)) {
+    if (auto n = parse_log_file_name(e->d_name)) numbers.push_back(*n);
+  }
+  ::closedir(d);
+  return numbers;
+}
 
 // Creates dir (0700), takes its lock, removes a temp file an interrupted snapshot write
 // left (the old snapshot and log are intact), reads the snapshot and the log.
@@ -148,8 +171,12 @@ std::optional<DirContents> read_data_dir(const std::string& dir, const LogFn& lo
   const ReadResult snap = read_file(dir + "/" + kSnapshotFileName, &snapshot, error);
   if (snap == ReadResult::kError) return std::nullopt;
   if (snap == ReadResult::kOk) out.snapshot = std::move(snapshot);
-  if (read_file(dir + "/" + kLogFileName, &out.log, error) == ReadResult::kError) {
-    return std::nullopt;
+  auto numbers = list_logs(dir, error);
+  if (!numbers) return std::nullopt;
+  for (std::uint64_t n : *numbers) {
+    LogBytes log{n, dir + "/" + log_file_name(n), {}};
+    if (read_file(log.path, &log.bytes, error) == ReadResult::kError) return std::nullopt;
+    out.logs.push_back(std::move(log));
   }
   return out;
 }
@@ -161,9 +188,11 @@ std::optional<OpenedFrontendStore> open_frontend_store(const std::string& dir, c
   std::optional<DirContents> files = read_data_dir(dir, log, error);
   if (!files) return std::nullopt;
   const std::string snapshot_path = dir + "/" + kSnapshotFileName;
-  if (!files->log.empty()) {
-    *error = dir + "/" + kLogFileName +
-             " is not empty: this is a storage node's data directory, not a frontend's";
+  for (const LogBytes& log : files->logs) {
+    if (log.bytes.find_first_not_of('\0') == std::string::npos) continue;
+    *error = log.path +
+             " holds records: this is a storage node's data directory, not a "
+             "frontend's";
     return std::nullopt;
   }
   FrontendState state;
@@ -193,11 +222,11 @@ std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log,
   std::optional<DirContents> files = read_data_dir(dir, log, error);
   if (!files) return std::nullopt;
   const std::string snapshot_path = dir + "/" + kSnapshotFileName;
-  const std::string log_path = dir + "/" + kLogFileName;
   std::optional<std::string_view> snapshot;
   if (files->snapshot) snapshot = *files->snapshot;
-  const std::string& log_bytes = files->log;
-  auto result = recover(snapshot, snapshot_path, log_bytes, log_path);
+  std::vector<LogFile> logs;
+  for (const LogBytes& l : files->logs) logs.push_back(LogFile{l.number, l.path, l.bytes});
+  auto result = recover(snapshot, snapshot_path, logs);
   if (auto* bad = std::get_if<RecoveryError>(&result)) {
     *error = bad->describe() +
              "\nThe node refuses to start: its data may hold acknowledged writes, and "
@@ -207,19 +236,34 @@ std::optional<OpenedStore> open_store(const std::string& dir, const LogFn& log,
     return std::nullopt;
   }
   Recovered& rec = std::get<Recovered>(result);
-  if (rec.log_dropped_bytes > 0 || rec.log_valid_bytes < log_bytes.size()) {
-    // A record cut off by a crash mid-write was never acknowledged: cut it so new
-    // records do not follow garbage.
+  for (std::uint64_t stale : rec.stale_logs) {
+    // A compaction's snapshot holds these; it ended before it could delete them.
+    const std::string path = dir + "/" + log_file_name(stale);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      *error = errno_text("cannot remove " + path);
+      return std::nullopt;
+    }
+    log(LogLevel::kInfo, "removed " + path + ": the snapshot holds its records");
+  }
+  const std::string log_path = dir + "/" + log_file_name(rec.position.number);
+  for (const LogBytes& l : files->logs) {
+    if (l.number != rec.position.number || rec.log_valid_bytes == l.bytes.size()) continue;
+    // The next append goes where the valid records end: cut a record torn by a crash
+    // (never acknowledged) so new records do not follow garbage, and preallocated space
+    // (it is allocated again as the log grows).
     if (!truncate_log(log_path, rec.log_valid_bytes, error)) return std::nullopt;
-    log(LogLevel::kWarn, log_path + ": cut a torn tail of " +
-                             std::to_string(rec.log_dropped_bytes) + " bytes at byte " +
-                             std::to_string(rec.log_valid_bytes) +
-                             " (a write interrupted by a crash, never acknowledged)");
+    if (rec.log_dropped_bytes > 0) {
+      log(LogLevel::kWarn, log_path + ": cut a torn tail of " +
+                               std::to_string(rec.log_dropped_bytes) + " bytes at byte " +
+                               std::to_string(rec.log_valid_bytes) +
+                               " (a write interrupted by a crash, never acknowledged)");
+    }
   }
   log(LogLevel::kInfo, "read " + std::to_string(rec.snapshot_records) + " snapshot records and " +
-                           std::to_string(rec.log_records) + " log records from " + dir);
+                           std::to_string(rec.log_records) + " log records from " + dir +
+                           "; appending to " + log_file_name(rec.position.number));
   const int lock_fd = std::exchange(*files->lock, -1);
-  return OpenedStore{std::move(rec.replica), rec.log_valid_bytes, lock_fd};
+  return OpenedStore{std::move(rec.replica), rec.position, lock_fd};
 }
 
 }  // namespace kvs::net

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/effects.h"
+#include "core/recovery.h"
 #include "core/replica.h"
 #include "core/wal.h"
 
@@ -18,7 +19,7 @@ namespace kvs::net {
 
 struct OpenedStore {
   Replica replica;
-  std::uint64_t log_bytes = 0;  // length of wal.log after any torn tail was cut
+  LogPosition log;  // the newest log ends where its valid records do (tail cut)
   // Open descriptor holding an exclusive lock on DIR/LOCK for the life of the process,
   // so two nodes can never append to one log.
   int lock_fd = -1;

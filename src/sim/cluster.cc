@@ -18,13 +18,16 @@ const char* effect_name(const Effect& e) {
 }
 
 std::string disk_detail(const DiskAppend& e) {
-  return "token=" + std::to_string(e.token) + " bytes=" + std::to_string(e.bytes.size());
+  return "token=" + std::to_string(e.token) + " log=" + std::to_string(e.log) +
+         " bytes=" + std::to_string(e.bytes.size());
 }
 
 std::string disk_detail(const DiskSnapshot& e) {
   const auto* records = std::get_if<std::vector<WalRecord>>(&e.content);
   return "token=" + std::to_string(e.token) +
-         (records ? " records=" + std::to_string(records->size()) : " frontend-state");
+         (records ? " records=" + std::to_string(records->size()) +
+                        " first_log=" + std::to_string(e.first_log)
+                  : " frontend-state");
 }
 
 }  // namespace
@@ -261,13 +264,13 @@ void Cluster::start_node(int i) {
   c.data_dir = "/sim/" + c.id;
   trace_->event(q_->now(), node_proc(i), "start",
                 "complete=" + std::to_string(boot.replica.complete()) +
-                    " log_bytes=" + std::to_string(boot.log_bytes) +
+                    " log=" + std::to_string(boot.log.number) +
+                    " log_bytes=" + std::to_string(boot.log.bytes) +
                     " torn_cut=" + std::to_string(boot.torn_bytes_cut));
   n.acked = 0;
   n.disk_failed = false;
   const SeedKey key = seed_key(c.id + "/" + std::to_string(n.incarnation));
-  n.machine =
-      std::make_unique<StorageNode>(std::move(c), std::move(boot.replica), boot.log_bytes, key);
+  n.machine = std::make_unique<StorageNode>(std::move(c), std::move(boot.replica), boot.log, key);
   input(node_proc(i), [&](Machine& m) { m.on_start(q_->now()); });
 }
 

@@ -1,5 +1,6 @@
-// One storage node's storage device: carries out its DiskAppend and DiskSnapshot effects
-// one at a time over a SimDisk, each step taking random virtual time, and can be told to
+// One storage node's storage device: carries out its DiskAppend effects one at a time,
+// and its DiskSnapshot effects one at a time beside them (two lanes, as the real
+// backend's), over a SimDisk, each step taking random virtual time; it can be told to
 // fail the next operation (as an fdatasync returning EIO would). At boot it does what the
 // real backend (src/net/storage_disk.cc) does: remove a leftover snapshot.tmp, run the
 // core recover() over the durable bytes and cut a torn log tail; if recovery reports
@@ -37,7 +38,7 @@ class SimStorage {
   SimStorage(EventQueue* queue, Prng rng, DiskTiming timing);
 
   void set_done(Done done) { done_ = std::move(done); }
-  // Carried out after the operations submitted before it.
+  // Carried out after the operations of its kind submitted before it.
   void submit(DiskAppend op);
   void submit(DiskSnapshot op);
   // The next operation fails part way (after some of its steps took effect).
@@ -51,7 +52,7 @@ class SimStorage {
 
   struct Boot {
     Replica replica;
-    std::uint64_t log_bytes = 0;
+    LogPosition log;
     std::size_t torn_bytes_cut = 0;
     std::string refused;  // non-empty: recovery reported corruption and the disk was wiped
   };
@@ -67,9 +68,15 @@ class SimStorage {
 
  private:
   using Op = std::variant<DiskAppend, DiskSnapshot>;
-  void start_next();
-  void step(std::uint64_t gen, int n);
-  void finish(std::uint64_t gen, DiskResult result);
+  // Appends in one lane, snapshots in the other; each runs its operations in order.
+  struct Lane {
+    std::deque<Op> queue;
+    bool busy = false;
+    int fail_at_step = -1;  // the step of the current operation that fails, or -1
+  };
+  void start_next(Lane& lane);
+  void step(Lane& lane, std::uint64_t gen, int n);
+  void finish(Lane& lane, std::uint64_t gen, DiskResult result);
   Nanos sync_delay();
 
   EventQueue* q_;
@@ -77,9 +84,8 @@ class SimStorage {
   DiskTiming timing_;
   Done done_;
   SimDisk disk_;
-  std::deque<Op> queue_;
-  bool busy_ = false;
-  int fail_at_step_ = -1;  // the step of the current operation that fails, or -1
+  Lane appends_;
+  Lane snapshots_;
   bool fail_next_ = false;
   std::uint64_t gen_ = 0;  // bumped by crash(): events of a dead process do nothing
   std::uint64_t operations_ = 0;

@@ -87,9 +87,16 @@ void check_log(std::string_view bytes) {
   }
   const RecoveredLog& log = std::get<RecoveredLog>(result);
   FUZZ_CHECK(log.valid_bytes <= bytes.size(), "valid_bytes <= size");
-  FUZZ_CHECK(log.valid_bytes + log.dropped_bytes == bytes.size(), "valid + dropped == size");
   const std::string_view valid = bytes.substr(0, log.valid_bytes);
-  const std::string_view tail = bytes.substr(log.valid_bytes);
+  std::string_view tail = bytes.substr(log.valid_bytes);
+  // The rest is a torn tail, or zeros (preallocated space) and nothing else.
+  if (log.dropped_bytes == 0) {
+    FUZZ_CHECK(tail.find_first_not_of('\0') == std::string_view::npos,
+               "past the valid prefix of a log without a torn tail are only zeros");
+    tail = {};
+  }
+  FUZZ_CHECK(log.valid_bytes + log.dropped_bytes == log.valid_bytes + tail.size(),
+             "valid + dropped == size, unless the rest is zeros");
   FUZZ_CHECK(at_line_start(bytes, log.valid_bytes), "the valid prefix is whole lines");
   FUZZ_CHECK(count_lines(valid) == log.records.size(), "one record per line of the valid prefix");
 
@@ -129,7 +136,9 @@ void check_snapshot(std::string_view bytes) {
     check_error(*e, "snap", bytes.size());
     return;
   }
-  const auto& records = std::get<std::vector<WalRecord>>(result);
+  const auto& records = std::get<kvs::Snapshot>(result).records;
+  const std::uint64_t first_log = std::get<kvs::Snapshot>(result).first_log;
+  FUZZ_CHECK(first_log >= 1, "a snapshot's first log is at least 1");
   FUZZ_CHECK(!bytes.empty() && bytes.back() == '\n', "a snapshot ends with a whole line");
   const std::size_t last_line = bytes.rfind('\n', bytes.size() - 2);
   const std::string_view body =
@@ -139,25 +148,32 @@ void check_snapshot(std::string_view bytes) {
   const auto* l = std::get_if<RecoveredLog>(&as_log);
   FUZZ_CHECK(l != nullptr && l->records == records && l->dropped_bytes == 0,
              "a snapshot without its end line is a clean log of its records");
-  const std::string rewritten = kvs::encode_snapshot(records);
+  const std::string rewritten = kvs::encode_snapshot(records, first_log);
   auto again = kvs::read_snapshot(rewritten, "snap");
-  const auto* r = std::get_if<std::vector<WalRecord>>(&again);
-  FUZZ_CHECK(r != nullptr && *r == records, "encode_snapshot of the records reads back");
+  const auto* r = std::get_if<kvs::Snapshot>(&again);
+  FUZZ_CHECK(r != nullptr && r->records == records && r->first_log == first_log,
+             "encode_snapshot of the records reads back");
 }
 
 void check_recover(std::optional<std::string_view> snapshot, std::string_view log) {
-  auto result = kvs::recover(snapshot, "snap", log, "log");
   std::optional<std::vector<WalRecord>> snap_records;
+  std::uint64_t first_log = 1;
   if (snapshot) {
     auto s = kvs::read_snapshot(*snapshot, "snap");
     if (const auto* e = std::get_if<RecoveryError>(&s)) {
+      auto result = kvs::recover(snapshot, "snap", {kvs::LogFile{1, "log", log}});
       const auto* re = std::get_if<RecoveryError>(&result);
       FUZZ_CHECK(re != nullptr && re->file == "snap" && re->offset == e->offset,
                  "recover fails on a bad snapshot, naming it");
       return;
     }
-    snap_records = std::get<std::vector<WalRecord>>(s);
+    snap_records = std::get<kvs::Snapshot>(s).records;
+    first_log = std::get<kvs::Snapshot>(s).first_log;
   }
+  // The log the snapshot says comes next, and a stale one before it (not replayed).
+  std::vector<kvs::LogFile> logs{kvs::LogFile{first_log, "log", log}};
+  if (first_log > 1) logs.push_back(kvs::LogFile{first_log - 1, "stale", "garbage"});
+  auto result = kvs::recover(snapshot, "snap", logs);
   auto w = kvs::read_wal(log, "log");
   if (const auto* e = std::get_if<RecoveryError>(&w)) {
     const auto* re = std::get_if<RecoveryError>(&result);
@@ -171,7 +187,8 @@ void check_recover(std::optional<std::string_view> snapshot, std::string_view lo
   FUZZ_CHECK(rec->snapshot_records == (snap_records ? snap_records->size() : 0) &&
                  rec->log_records == wal.records.size() &&
                  rec->log_valid_bytes == wal.valid_bytes &&
-                 rec->log_dropped_bytes == wal.dropped_bytes,
+                 rec->log_dropped_bytes == wal.dropped_bytes &&
+                 rec->stale_logs.size() == (first_log > 1 ? 1u : 0u),
              "recover's counts are the readers'");
   kvs::Replica model;
   if (snap_records) {
@@ -183,8 +200,8 @@ void check_recover(std::optional<std::string_view> snapshot, std::string_view lo
              "recover's state is the records applied in order");
 
   // Compaction: the state as a snapshot, with an empty log, recovers to the same state.
-  const std::string compacted = kvs::encode_snapshot(state);
-  auto after = kvs::recover(std::string_view(compacted), "snap", "", "log");
+  const std::string compacted = kvs::encode_snapshot(state, first_log + 1);
+  auto after = kvs::recover(std::string_view(compacted), "snap", {});
   const auto* c = std::get_if<kvs::Recovered>(&after);
   FUZZ_CHECK(c != nullptr && c->replica.to_records() == state &&
                  c->replica.complete() == rec->replica.complete(),

@@ -135,8 +135,8 @@ def mark(n):
     return wal_line({"t": "mark", "complete": n})
 
 
-def end(n):
-    return wal_line({"t": "end", "records": n})
+def end(n, first_log=1):
+    return wal_line({"t": "end", "records": n, "first_log": first_log})
 
 
 def wal():
@@ -160,6 +160,8 @@ def wal():
           b"00000000 {\"v\":\"x\",\"k\":\"a\",\"lsn\":1,\"t\":\"put\"}\n" +
           b"00000000 {\"t\" : \"mark\" , \"complete\" : 1}\n")
     write("wal", "empty", b"\x00")
+    write("wal", "log_preallocated", b"\x00" + log + bytes(64))
+    write("wal", "snapshot_first_log_3", b"\x02" + put(1, "a", "1") + end(1, 3) + mark(1))
 
 
 def configs():

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Reads a kvs storage data directory (snapshot + wal.log) independently of the C++ code
-and checks that it holds every acknowledged write listed in EXPECT ("key value" lines).
+"""Reads a kvs storage data directory (snapshot + wal-NNNNNN.log files) independently of
+the C++ code and checks that it holds every acknowledged write listed in EXPECT ("key
+value" lines).
 
 Each record is a line: 8 hex digits of CRC32C over the payload, a space, the JSON payload.
-A torn last line is ignored, as recovery does."""
+A torn last line is ignored, as recovery does, and so are the zeros of preallocated space.
+The snapshot's end record names the first log it does not hold; older logs are stale."""
 import json
 import os
+import re
 import sys
 
 
@@ -21,7 +24,7 @@ def crc32c(data: bytes) -> int:
 def records(path):
     if not os.path.exists(path):
         return
-    data = open(path, "rb").read()
+    data = open(path, "rb").read().rstrip(b"\0")
     lines = data.split(b"\n")
     for i, line in enumerate(lines):
         if not line:
@@ -42,7 +45,15 @@ def state_of(folder):
     """key -> (lsn, value) of its newest version, after any "discard" record (a frontend
     restart voids LSNs after..upto) has dropped the versions in its range."""
     versions = {}
-    for path in (os.path.join(folder, "snapshot"), os.path.join(folder, "wal.log")):
+    first_log = 1
+    for r in records(os.path.join(folder, "snapshot")):
+        if r.get("t") == "end":
+            first_log = r["first_log"]
+    logs = sorted(int(m.group(1)) for m in
+                  (re.fullmatch(r"wal-(\d{6,})\.log", f) for f in os.listdir(folder)) if m)
+    paths = [os.path.join(folder, "snapshot")]
+    paths += [os.path.join(folder, f"wal-{n:06d}.log") for n in logs if n >= first_log]
+    for path in paths:
         for r in records(path):
             if r.get("t") == "put":
                 versions.setdefault(r["k"], {})[r["lsn"]] = r["v"]

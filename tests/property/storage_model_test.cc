@@ -10,10 +10,11 @@
 // pruned to at most the bound, and answers each further fetch at once), plus resends of
 // writes already sent. Other members are imagined too, so W may move on while this node
 // is away, which makes it catch up when it rejoins. The fake disk keeps the bytes of
-// DiskAppend and DiskSnapshot as src/sim/sim_disk does; an operation is durable once a
-// DiskDone command completes it, and a Crash keeps any prefix of the append in flight
-// (a torn tail) or any stage of the snapshot in flight (before its rename, after it,
-// after the log truncation), then recovers the node from the bytes with recover().
+// DiskAppend and DiskSnapshot as src/sim/sim_disk does, appends and snapshots in two
+// lanes that finish in any interleaving; an operation is durable once a DiskDone
+// command completes it, and a Crash keeps any prefix of the append in flight (a torn
+// tail) and any stage of the snapshot in flight (before its rename, after it, after
+// deleting the logs it holds), then recovers the node from the bytes with recover().
 //
 // The rapidcheck Model is the frontend's write log (every write: lsn -> key, value) and
 // whether the node is linked. What a correct frontend does next depends on the node's
@@ -124,66 +125,90 @@ class Expected {
 
 // ---- the fake disk ---------------------------------------------------------------
 
-// One data directory, like sim/sim_disk: durable log bytes, unsynced log bytes, the
-// snapshot. Operations are carried out one at a time in order; the first one is under
-// way (its bytes may be partly written).
+// One data directory, like sim/sim_disk: numbered logs (durable and unsynced bytes),
+// the snapshot. Appends are carried out one at a time in order, and snapshots one at a
+// time beside them (the backends' two lanes); the first of each lane is under way (an
+// append's bytes may be partly written, a snapshot partly installed).
 class FakeDisk {
  public:
-  void submit(Effect op) { ops_.push_back(std::move(op)); }
-  bool busy() const { return !ops_.empty(); }
+  void submit(Effect op) {
+    (std::holds_alternative<DiskAppend>(op) ? appends_ : snapshots_).push_back(std::move(op));
+  }
+  bool busy() const { return !appends_.empty() || !snapshots_.empty(); }
   int version() const { return version_; }
 
-  // Completes the oldest operation successfully; returns its token.
-  std::uint64_t complete() {
-    Effect op = std::move(ops_.front());
-    ops_.pop_front();
+  // Completes the oldest operation of one lane (the snapshot lane if snapshot_first and
+  // it has one, else the other) successfully; returns its token.
+  std::uint64_t complete(bool snapshot_first) {
+    const bool snapshot = snapshots_.empty() ? false : appends_.empty() || snapshot_first;
+    std::deque<Effect>& lane = snapshot ? snapshots_ : appends_;
+    Effect op = std::move(lane.front());
+    lane.pop_front();
     ++version_;
     if (auto* a = std::get_if<DiskAppend>(&op)) {
-      unsynced_ += a->bytes;
-      if (a->sync) log_ += std::exchange(unsynced_, "");
+      Log& log = logs_[a->log];
+      log.unsynced += a->bytes;
+      if (a->sync) log.durable += std::exchange(log.unsynced, "");
       return a->token;
     }
     auto& s = std::get<DiskSnapshot>(op);
-    snapshot_ = encode_snapshot_content(s.content);
-    log_.clear();
-    unsynced_.clear();
+    install(s);
+    logs_.erase(logs_.begin(), logs_.lower_bound(s.first_log));
     return s.token;
   }
 
-  // Power loss. Of the unsynced bytes and an append under way, keep_percent survive
-  // (a torn write); a snapshot under way got through `stage` (0: temp file written,
-  // 1: renamed over the snapshot, 2: log truncated too). Later operations never started.
+  // Power loss. Of each log's unsynced bytes and the append under way, keep_percent
+  // survive (a torn write); a snapshot under way got through `stage` (0: temp file
+  // written, 1: renamed over the snapshot, 2: the logs it holds deleted too). Later
+  // operations never started.
   void crash(int keep_percent, int stage) {
     ++version_;
-    std::string tail = std::exchange(unsynced_, "");
-    if (!ops_.empty()) {
-      if (auto* a = std::get_if<DiskAppend>(&ops_.front())) {
-        tail += a->bytes;
-      } else if (stage >= 1) {
-        snapshot_ = encode_snapshot_content(std::get<DiskSnapshot>(ops_.front()).content);
-        if (stage == 2) {
-          log_.clear();
-          tail.clear();
-        }
-      }
+    if (!appends_.empty()) {
+      const auto& a = std::get<DiskAppend>(appends_.front());
+      logs_[a.log].unsynced += a.bytes;
     }
-    log_ += tail.substr(0, tail.size() * static_cast<std::size_t>(keep_percent) / 100);
-    ops_.clear();
+    for (auto& [number, log] : logs_) {
+      const std::string tail = std::exchange(log.unsynced, "");
+      log.durable += tail.substr(0, tail.size() * static_cast<std::size_t>(keep_percent) / 100);
+    }
+    if (!snapshots_.empty() && stage >= 1) {
+      const auto& s = std::get<DiskSnapshot>(snapshots_.front());
+      install(s);
+      if (stage == 2) logs_.erase(logs_.begin(), logs_.lower_bound(s.first_log));
+    }
+    appends_.clear();
+    snapshots_.clear();
   }
 
   std::variant<Recovered, RecoveryError> recover() const {
     std::optional<std::string_view> snapshot;
     if (snapshot_) snapshot = *snapshot_;
-    return kvs::recover(snapshot, "snapshot", log_, "wal.log");
+    std::vector<LogFile> logs;
+    for (const auto& [number, log] : logs_) {
+      logs.push_back(LogFile{number, log_file_name(number), log.durable});
+    }
+    return kvs::recover(snapshot, "snapshot", logs);
   }
-  // What the backend does after recovery: cut the torn tail.
-  void truncate_log(std::size_t length) { log_.resize(std::min(length, log_.size())); }
+  // What the backend does after recovery: delete stale logs, cut the newest log's tail.
+  void after_recovery(const Recovered& rec) {
+    for (std::uint64_t stale : rec.stale_logs) logs_.erase(stale);
+    auto it = logs_.find(rec.position.number);
+    if (it != logs_.end()) it->second.durable.resize(rec.log_valid_bytes);
+  }
 
  private:
-  std::string log_;
-  std::string unsynced_;
+  struct Log {
+    std::string durable;
+    std::string unsynced;
+  };
+  void install(const DiskSnapshot& s) {
+    snapshot_ = encode_snapshot_content(s.content, s.first_log);
+  }
+
+  std::map<std::uint64_t, Log> logs_;
   std::optional<std::string> snapshot_;
-  std::deque<Effect> ops_;
+  std::deque<Effect> appends_;
+  std::deque<Effect> snapshots_;
   int version_ = 0;
 };
 
@@ -193,7 +218,7 @@ class Harness {
  public:
   explicit Harness(StorageConfig config) : config_(std::move(config)) {
     const Model empty;
-    boot(empty, Replica{}, 0);
+    boot(empty, Replica{}, LogPosition{});
     reconnect(empty);
   }
 
@@ -262,9 +287,9 @@ class Harness {
     settle(m);
   }
 
-  void disk_done(const Model& m) {
+  void disk_done(const Model& m, bool snapshot_first) {
     if (!disk_.busy()) return;
-    const std::uint64_t token = disk_.complete();
+    const std::uint64_t token = disk_.complete(snapshot_first);
     node_->on_disk_done(token, DiskResult{}, tick());
     settle(m);
   }
@@ -286,8 +311,8 @@ class Harness {
     Recovered& rec = std::get<Recovered>(result);
     check_replica(m, rec.replica, last_ack_, "after a crash");
     if (rec.log_dropped_bytes > 0) ++stats_.torn_tails;
-    disk_.truncate_log(rec.log_valid_bytes);
-    boot(m, std::move(rec.replica), rec.log_valid_bytes);
+    disk_.after_recovery(rec);
+    boot(m, std::move(rec.replica), rec.position);
     ++stats_.crashes;
   }
 
@@ -345,8 +370,8 @@ class Harness {
 
   Nanos tick() { return now_ += kMillisecond; }
 
-  void boot(const Model& m, Replica replica, std::uint64_t log_bytes) {
-    node_ = std::make_unique<StorageNode>(config_, std::move(replica), log_bytes, SeedKey{9});
+  void boot(const Model& m, Replica replica, LogPosition log) {
+    node_ = std::make_unique<StorageNode>(config_, std::move(replica), log, SeedKey{9});
     connecting_ = 0;
     timer_armed_ = false;
     node_->on_start(tick());
@@ -619,8 +644,11 @@ struct FirstChunk : Cmd {
 };
 
 struct DiskDone : Cmd {
-  void run(const Model& m, Harness& h) const override { h.disk_done(m); }
-  void show(std::ostream& os) const override { os << "DiskDone"; }
+  bool snapshot_first = *rc::gen::arbitrary<bool>();
+  void run(const Model& m, Harness& h) const override { h.disk_done(m, snapshot_first); }
+  void show(std::ostream& os) const override {
+    os << "DiskDone(" << (snapshot_first ? "snapshot" : "append") << " lane first)";
+  }
 };
 
 struct Disconnect : Cmd {

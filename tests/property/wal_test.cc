@@ -68,7 +68,7 @@ void showValue(const WalRecord& r, std::ostream& os) {
 
 namespace {
 
-constexpr const char* kLogName = "data/s1/wal.log";
+constexpr const char* kLogName = "data/s1/wal-000001.log";
 constexpr const char* kSnapshotName = "data/s1/snapshot";
 constexpr Lsn kMaxLsn = std::numeric_limits<Lsn>::max();
 
@@ -179,7 +179,7 @@ Encoded encode_log(const std::vector<WalRecord>& records) {
 // The snapshot's lines: the records, then the end record.
 Encoded encode_snapshot_lines(const std::vector<WalRecord>& records) {
   Encoded out = encode_log(records);
-  out.bytes = encode_snapshot(records);
+  out.bytes = encode_snapshot(records, 1);
   out.starts.push_back(out.bytes.size());
   return out;
 }
@@ -320,12 +320,12 @@ enum class Crash {
   kNone,
   kBeforeSync,       // append: written, not yet fdatasync'ed; a torn prefix may survive
   kAfterTemp,        // compaction: snapshot.tmp written and synced, not yet renamed
-  kAfterRename,      // compaction: snapshot renamed into place, log not yet truncated
+  kAfterRename,      // compaction: snapshot renamed into place, old logs not yet deleted
   kBetweenRequests,  // nothing in flight
 };
 
 struct Step {
-  bool compact = false;  // a DiskSnapshot of the state with the batch (else a DiskAppend)
+  bool compact = false;  // a DiskSnapshot of the state, then the batch to a new log
   std::vector<RecordSpec> batch;
   Crash crash = Crash::kNone;
   std::uint32_t torn = 0;      // kBeforeSync: torn % (unsynced + 1) bytes survive ...
@@ -439,6 +439,7 @@ std::vector<WalRecord> assign_lsns(const std::vector<RecordSpec>& batch, Lsn* ne
 struct Node {
   sim::SimDisk disk;
   Replica replica;
+  std::uint64_t log = 1;  // the log appended to
 };
 
 // The crash and the restart: the unsynced bytes are lost but for the first `kept`
@@ -448,16 +449,17 @@ struct Node {
 void crash_and_recover(Node* node, const Model& model, std::size_t kept, bool as_zeros,
                        std::size_t expect_valid_bytes) {
   sim::SimDisk& disk = node->disk;
-  const std::size_t durable = disk.durable_log().size();
-  const std::string survivor = disk.log().substr(durable, kept);
-  disk.truncate_log(durable);
-  disk.append(as_zeros ? std::string(survivor.size(), '\0') : survivor);
-  disk.sync();
+  const std::uint64_t log = node->log;
+  const std::size_t durable = disk.durable_log(log).size();
+  const std::string survivor = disk.log(log).substr(durable, kept);
+  disk.truncate_log(log, durable);
+  disk.append(log, as_zeros ? std::string(survivor.size(), '\0') : survivor);
+  disk.sync(log);
   disk.remove_temp();
 
   std::optional<std::string_view> snapshot;
   if (disk.snapshot()) snapshot = *disk.snapshot();
-  auto result = recover(snapshot, kSnapshotName, disk.durable_log(), kLogName);
+  auto result = recover(snapshot, kSnapshotName, disk.durable_logs());
   if (const auto* e = std::get_if<RecoveryError>(&result)) RC_FAIL("unexpected " + e->describe());
   Recovered& got = std::get<Recovered>(result);
 
@@ -472,9 +474,15 @@ void crash_and_recover(Node* node, const Model& model, std::size_t kept, bool as
   }
   RC_ASSERT(got.replica.max_lsn() == max_lsn);
   RC_ASSERT(got.log_valid_bytes == expect_valid_bytes);
-  RC_ASSERT(got.log_valid_bytes + got.log_dropped_bytes == disk.durable_log().size());
+  const std::string& bytes = disk.durable_log(log);
+  // Past the valid records: a torn tail, or zeros that read as preallocated space.
+  RC_ASSERT(got.log_valid_bytes + got.log_dropped_bytes == bytes.size() ||
+            (got.log_dropped_bytes == 0 &&
+             bytes.find_first_not_of('\0', got.log_valid_bytes) == std::string::npos));
+  RC_ASSERT(got.position.number == log);
 
-  disk.truncate_log(got.log_valid_bytes);
+  for (std::uint64_t stale : got.stale_logs) disk.remove_log(stale);
+  disk.truncate_log(log, got.log_valid_bytes);
   node->replica = std::move(got.replica);
 }
 
@@ -486,50 +494,53 @@ RC_GTEST_PROP(WalProperty, RecoveryMatchesTheModelAfterAnyCrash, ()) {
   int torn_appends = 0, crashes_after_temp = 0, crashes_after_rename = 0;
   for (const Step& s : steps) {
     const std::vector<WalRecord> batch = assign_lsns(s.batch, &newest);
-    const std::size_t log_size = node.disk.log().size();
+    std::size_t log_size = node.disk.log(node.log).size();
     if (s.crash == Crash::kBetweenRequests) {
       crash_and_recover(&node, model, 0, false, log_size);
-    } else if (!s.compact) {
-      // DiskAppend: write, then fdatasync.
-      const Encoded appended = encode_log(batch);
-      node.disk.append(appended.bytes);
-      if (s.crash == Crash::kBeforeSync) {
-        torn_appends++;
-        const std::size_t kept = s.torn % (appended.bytes.size() + 1);
-        std::size_t whole = 0;
-        while (!s.torn_as_zeros && whole < batch.size() && appended.starts[whole + 1] <= kept) {
-          model.apply(batch[whole++]);
-        }
-        crash_and_recover(&node, model, kept, s.torn_as_zeros, log_size + appended.starts[whole]);
-        continue;
-      }
-      node.disk.sync();
-    } else {
-      // DiskSnapshot of the durable state with the batch applied.
-      Replica next = node.replica;
-      for (const WalRecord& r : batch) next.apply_record(r);
-      node.disk.write_temp(encode_snapshot(next.to_records()));
+      continue;
+    }
+    if (s.compact) {
+      // Appends move to a new log, and a DiskSnapshot holds the durable state, which is
+      // everything in the logs before it.
+      const std::uint64_t old_log = node.log;
+      node.disk.write_temp(encode_snapshot(node.replica.to_records(), old_log + 1));
       if (s.crash == Crash::kAfterTemp) {
         crashes_after_temp++;
         crash_and_recover(&node, model, 0, false, log_size);
         continue;
       }
       node.disk.rename_temp();
+      node.log = old_log + 1;
       if (s.crash == Crash::kAfterRename) {
         crashes_after_rename++;
-        for (const WalRecord& r : batch) model.apply(r);
-        crash_and_recover(&node, model, 0, false, log_size);
+        crash_and_recover(&node, model, 0, false, 0);  // the old log is stale
+        for (std::uint64_t n : node.disk.log_numbers()) RC_ASSERT(n >= node.log);
         continue;
       }
-      node.disk.truncate_log(0);
+      node.disk.remove_logs_below(node.log);
+      log_size = 0;
     }
+    // DiskAppend: write, then fdatasync.
+    const Encoded appended = encode_log(batch);
+    node.disk.append(node.log, appended.bytes);
+    if (s.crash == Crash::kBeforeSync) {
+      torn_appends++;
+      const std::size_t kept = s.torn % (appended.bytes.size() + 1);
+      std::size_t whole = 0;
+      while (!s.torn_as_zeros && whole < batch.size() && appended.starts[whole + 1] <= kept) {
+        model.apply(batch[whole++]);
+      }
+      crash_and_recover(&node, model, kept, s.torn_as_zeros, log_size + appended.starts[whole]);
+      continue;
+    }
+    node.disk.sync(node.log);
     // on_disk_done: the batch is durable.
     for (const WalRecord& r : batch) {
       node.replica.apply_record(r);
       model.apply(r);
     }
   }
-  crash_and_recover(&node, model, 0, false, node.disk.log().size());
+  crash_and_recover(&node, model, 0, false, node.disk.log(node.log).size());
   RC_CLASSIFY(torn_appends > 0, "torn append");
   RC_CLASSIFY(crashes_after_temp > 0, "crash after snapshot.tmp");
   RC_CLASSIFY(crashes_after_rename > 0, "crash after rename");
@@ -544,7 +555,7 @@ RC_GTEST_PROP(WalProperty, SnapshotIsAllOrAnErrorNamingTheFile, ()) {
 
   auto whole = read_snapshot(snap.bytes, kSnapshotName);
   if (const auto* e = std::get_if<RecoveryError>(&whole)) RC_FAIL("unexpected " + e->describe());
-  RC_ASSERT(std::get<std::vector<WalRecord>>(whole) == records);
+  RC_ASSERT(std::get<Snapshot>(whole).records == records);
 
   std::string bad;
   std::size_t offset = 0;  // of the first damaged record
@@ -574,7 +585,8 @@ RC_GTEST_PROP(WalProperty, SnapshotIsAllOrAnErrorNamingTheFile, ()) {
   expect_error_at(expect_error(result), kSnapshotName, offset);
 
   // Recovery refuses it too, naming the snapshot, whatever the log holds.
-  auto recovered = recover(bad, kSnapshotName, encode_log(records).bytes, kLogName);
+  const std::string log = encode_log(records).bytes;
+  auto recovered = recover(bad, kSnapshotName, {LogFile{1, kLogName, log}});
   expect_error_at(expect_error(recovered), kSnapshotName, offset);
 }
 

@@ -18,12 +18,12 @@ std::string record(Lsn lsn, const std::string& value) {
 TEST(SimDisk, UnsyncedBytesAreLostOnCrash) {
   SimDisk d;
   Prng rng(1);
-  d.append(record(1, "a"));
-  d.sync();
-  d.append(record(2, "b"));
-  EXPECT_EQ(d.log(), record(1, "a") + record(2, "b"));
+  d.append(1, record(1, "a"));
+  d.sync(1);
+  d.append(1, record(2, "b"));
+  EXPECT_EQ(d.log(1), record(1, "a") + record(2, "b"));
   EXPECT_EQ(d.crash(rng, /*torn_ppm=*/0), 0u);
-  EXPECT_EQ(d.log(), record(1, "a"));
+  EXPECT_EQ(d.log(1), record(1, "a"));
   EXPECT_EQ(d.unsynced_bytes(), 0u);
 }
 
@@ -34,12 +34,12 @@ TEST(SimDisk, TornCrashKeepsAPrefixOfTheUnsyncedTail) {
   for (std::uint64_t seed = 0; seed < 50; ++seed) {
     SimDisk d;
     Prng rng(seed);
-    d.append(synced);
-    d.sync();
-    d.append(tail);
+    d.append(1, synced);
+    d.sync(1);
+    d.append(1, tail);
     const std::size_t kept = d.crash(rng, kMillion);
     ASSERT_LE(kept, tail.size());
-    ASSERT_EQ(d.durable_log(), synced + tail.substr(0, kept));
+    ASSERT_EQ(d.durable_log(1), synced + tail.substr(0, kept));
     saw_partial |= kept > 0 && kept < tail.size();
   }
   EXPECT_TRUE(saw_partial);
@@ -61,16 +61,16 @@ TEST(SimDisk, SnapshotReplacementIsAtomic) {
 TEST(SimDisk, BitFlipNeedsARecordWithAnIntactSuccessor) {
   Prng rng(4);
   SimDisk one;
-  one.append(record(1, "a"));
-  one.sync();
+  one.append(1, record(1, "a"));
+  one.sync(1);
   EXPECT_FALSE(one.flip_bit(rng));  // a damaged last record would pass for a torn write
   SimDisk two;
-  two.append(record(1, "a") + record(2, "b"));
-  two.sync();
-  const std::string before = two.durable_log();
+  two.append(1, record(1, "a") + record(2, "b"));
+  two.sync(1);
+  const std::string before = two.durable_log(1);
   EXPECT_TRUE(two.flip_bit(rng));
-  EXPECT_NE(two.durable_log(), before);
-  EXPECT_EQ(two.durable_log().size(), before.size());
+  EXPECT_NE(two.durable_log(1), before);
+  EXPECT_EQ(two.durable_log(1).size(), before.size());
 }
 
 SimStorage make_storage(EventQueue* q) {
@@ -87,11 +87,11 @@ TEST(SimStorage, AppendBecomesDurableOnlyWhenDone) {
     EXPECT_TRUE(r.ok);
     done.push_back(token);
   });
-  s.submit(DiskAppend{7, record(1, "a"), true});
-  s.submit(DiskAppend{8, record(2, "b"), true});
+  s.submit(DiskAppend{7, 1, record(1, "a"), true});
+  s.submit(DiskAppend{8, 1, record(2, "b"), true});
   while (!q.empty() && done.empty()) q.run_next();
   ASSERT_EQ(done, std::vector<std::uint64_t>{7});
-  EXPECT_EQ(s.disk().durable_log(), record(1, "a"));
+  EXPECT_EQ(s.disk().durable_log(1), record(1, "a"));
   while (!q.empty()) q.run_next();
   EXPECT_EQ(done, (std::vector<std::uint64_t>{7, 8}));
   EXPECT_EQ(s.durable_complete(), 2u);
@@ -103,12 +103,12 @@ TEST(SimStorage, InjectedFailureReportsAnError) {
   std::optional<DiskResult> result;
   s.set_done([&](std::uint64_t, const DiskResult& r) { result = r; });
   s.fail_next();
-  s.submit(DiskAppend{1, record(1, "a"), true});
+  s.submit(DiskAppend{1, 1, record(1, "a"), true});
   while (!q.empty()) q.run_next();
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(result->ok);
   EXPECT_NE(result->error.find("EIO"), std::string::npos);
-  EXPECT_EQ(s.disk().durable_log(), "");  // the fdatasync failed
+  EXPECT_EQ(s.disk().durable_log(1), "");  // the fdatasync failed
 }
 
 TEST(SimStorage, BootCutsATornTail) {
@@ -116,28 +116,28 @@ TEST(SimStorage, BootCutsATornTail) {
   SimStorage s = make_storage(&q);
   const std::string good = record(1, "a");
   const std::string torn = record(2, "b").substr(0, 10);
-  s.disk().append(good + torn);
-  s.disk().sync();
+  s.disk().append(1, good + torn);
+  s.disk().sync(1);
   SimStorage::Boot boot = s.boot();
   EXPECT_TRUE(boot.refused.empty());
   EXPECT_EQ(boot.torn_bytes_cut, torn.size());
-  EXPECT_EQ(boot.log_bytes, good.size());
+  EXPECT_EQ(boot.log.bytes, good.size());
   EXPECT_EQ(boot.replica.complete(), 1u);
-  EXPECT_EQ(s.disk().durable_log(), good);
+  EXPECT_EQ(s.disk().durable_log(1), good);
 }
 
 TEST(SimStorage, CorruptionRefusesToStartAndTheOperatorWipes) {
   EventQueue q;
   SimStorage s = make_storage(&q);
-  s.disk().append(record(1, "a") + record(2, "b") + record(3, "c"));
-  s.disk().sync();
+  s.disk().append(1, record(1, "a") + record(2, "b") + record(3, "c"));
+  s.disk().sync(1);
   Prng rng(2);
   ASSERT_TRUE(s.disk().flip_bit(rng));
   EXPECT_FALSE(s.durable_complete().has_value());
   SimStorage::Boot boot = s.boot();
-  EXPECT_NE(boot.refused.find("wal.log"), std::string::npos);
+  EXPECT_NE(boot.refused.find("wal-000001.log"), std::string::npos);
   EXPECT_EQ(boot.replica.complete(), 0u);  // it rejoins empty
-  EXPECT_EQ(s.disk().durable_log(), "");
+  EXPECT_EQ(s.disk().durable_log(1), "");
 }
 
 TEST(SimStorage, CrashMidOperationNeverCompletesIt) {
@@ -145,12 +145,12 @@ TEST(SimStorage, CrashMidOperationNeverCompletesIt) {
   SimStorage s = make_storage(&q);
   int completions = 0;
   s.set_done([&](std::uint64_t, const DiskResult&) { ++completions; });
-  s.submit(DiskAppend{1, record(1, "a"), true});
+  s.submit(DiskAppend{1, 1, record(1, "a"), true});
   q.run_next();  // the write reached the page cache
   s.crash(0);
   while (!q.empty()) q.run_next();
   EXPECT_EQ(completions, 0);
-  EXPECT_EQ(s.disk().durable_log(), "");
+  EXPECT_EQ(s.disk().durable_log(1), "");
 }
 
 }  // namespace

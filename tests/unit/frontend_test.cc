@@ -54,7 +54,7 @@ class FrontendTest : public ::testing::Test {
         if (auto* c = std::get_if<Close>(&e)) closed_.push_back(c->conn);
         if (auto* p = std::get_if<PauseReading>(&e)) pauses_.push_back(*p);
         if (auto* d = std::get_if<DiskSnapshot>(&e)) {
-          state_file_ = encode_snapshot_content(d->content);
+          state_file_ = encode_snapshot_content(d->content, d->first_log);
           if (hold_disk_) {
             held_writes_.push_back(d->token);
           } else {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/framing.h"
+#include "net/disk.h"
 #include "net/runtime.h"
 #include "uv_test_loop.h"
 
@@ -393,9 +394,9 @@ TEST_F(NetRuntimeTest, AppendsLandInTheLogInOrder) {
   const std::string dir = temp_dir();
   TestMachine m;
   m.start_hook = [](TestMachine& t, Nanos) {
-    t.out().push(DiskAppend{7, "hello\n", true});
-    t.out().push(DiskAppend{8, "world\n", false});
-    t.out().push(DiskAppend{9, "", true});
+    t.out().push(DiskAppend{7, 1, "hello\n", true});
+    t.out().push(DiskAppend{8, 1, "world\n", false});
+    t.out().push(DiskAppend{9, 1, "", true});
   };
   RuntimeOptions options;
   options.data_dir = dir;
@@ -406,20 +407,24 @@ TEST_F(NetRuntimeTest, AppendsLandInTheLogInOrder) {
     EXPECT_EQ(m.disk[i].first, 7 + i);
     EXPECT_TRUE(m.disk[i].second.ok) << m.disk[i].second.error;
   }
-  EXPECT_EQ(read_file(dir + "/wal.log"), "hello\nworld\n");
+  // The records, then preallocated space (zeros), which recovery reads as unused.
+  const std::string log = read_file(dir + "/wal-000001.log");
+  EXPECT_EQ(log.substr(0, log.find('\0')), "hello\nworld\n");
+  EXPECT_EQ(log.find_first_not_of('\0', 12), std::string::npos);
+  EXPECT_GE(log.size(), kLogPreallocBytes);
   struct stat st {};
-  ASSERT_EQ(stat((dir + "/wal.log").c_str(), &st), 0);
+  ASSERT_EQ(stat((dir + "/wal-000001.log").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(NetRuntimeTest, SnapshotReplacesTheSnapshotAndEmptiesTheLog) {
+TEST_F(NetRuntimeTest, SnapshotReplacesTheSnapshotAndDeletesTheLogsItHolds) {
   const std::string dir = temp_dir();
   { std::ofstream(dir + "/snapshot") << "old"; }
   TestMachine m;
   m.start_hook = [](TestMachine& t, Nanos) {
-    t.out().push(DiskAppend{1, "record\n", true});
-    t.out().push(DiskSnapshot{2, std::vector<WalRecord>{Entry{7, "k", "v"}}});
-    t.out().push(DiskAppend{3, "after\n", true});
+    t.out().push(DiskAppend{1, 1, "record\n", true});
+    t.out().push(DiskSnapshot{2, std::vector<WalRecord>{Entry{7, "k", "v"}}, 2});
+    t.out().push(DiskAppend{3, 2, "after\n", true});
   };
   RuntimeOptions options;
   options.data_dir = dir;
@@ -427,10 +432,11 @@ TEST_F(NetRuntimeTest, SnapshotReplacesTheSnapshotAndEmptiesTheLog) {
   ASSERT_TRUE(make(&m, options)->start(&error)) << error;
   ASSERT_TRUE(run_until([&] { return m.disk.size() == 3; }));
   for (auto& [token, result] : m.disk) EXPECT_TRUE(result.ok) << token << ": " << result.error;
-  EXPECT_EQ(m.disk[1].first, 2u);
   // Encoded off the loop, by the one encoder.
-  EXPECT_EQ(read_file(dir + "/snapshot"), encode_snapshot({Entry{7, "k", "v"}}));
-  EXPECT_EQ(read_file(dir + "/wal.log"), "after\n");
+  EXPECT_EQ(read_file(dir + "/snapshot"), encode_snapshot({Entry{7, "k", "v"}}, 2));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/wal-000001.log"));
+  const std::string log = read_file(dir + "/wal-000002.log");
+  EXPECT_EQ(log.substr(0, log.find('\0')), "after\n");
   EXPECT_FALSE(std::filesystem::exists(dir + "/snapshot.tmp"));
 }
 

@@ -71,8 +71,8 @@ class StorageTest : public ::testing::Test {
 
   // Starts a node and brings its frontend link up (challenge answered: Hello and Join
   // sent).
-  void start(Replica recovered = {}, std::uint64_t log_bytes = 0) {
-    node_ = std::make_unique<StorageNode>(config_, std::move(recovered), log_bytes, kSeed);
+  void start(Replica recovered = {}, LogPosition log = {}) {
+    node_ = std::make_unique<StorageNode>(config_, std::move(recovered), log, kSeed);
     node_->on_start(now_);
     node_->on_connected(kFrontend, now_);
     node_->on_message(kFrontend, Challenge{kStorageNonce}, now_);
@@ -102,7 +102,7 @@ class StorageTest : public ::testing::Test {
     auto appends = all_of<DiskAppend>(effects);
     EXPECT_EQ(appends.size(), 1u);
     EXPECT_TRUE(all_of<DiskSnapshot>(effects).empty());
-    return appends.empty() ? DiskAppend{0, "", true} : appends[0];
+    return appends.empty() ? DiskAppend{0, 0, "", true} : appends[0];
   }
 
   void disk_ok(std::uint64_t token) { node_->on_disk_done(token, DiskResult{}, now_); }
@@ -117,7 +117,7 @@ class StorageTest : public ::testing::Test {
 TEST_F(StorageTest, StartConnectsThenSendsHelloAndJoinWithDurableComplete) {
   Replica recovered;
   for (Lsn l = 1; l <= 5; ++l) recovered.apply(Ent(l, "k" + std::to_string(l), "v"));
-  node_ = std::make_unique<StorageNode>(config_, recovered, 123, kSeed);
+  node_ = std::make_unique<StorageNode>(config_, recovered, LogPosition{1, 123}, kSeed);
 
   node_->on_start(now_);
   auto effects = take();
@@ -346,58 +346,114 @@ TEST_F(StorageTest, ChunkFromALostConnectionIsNotConfirmedOnTheNextOne) {
 
 // ---- compaction ------------------------------------------------------------------------
 
-TEST_F(StorageTest, PastTheThresholdTheBatchGoesIntoASnapshot) {
+// Past the threshold, appends move to a new log and the durable state (everything in
+// the logs before it) is snapshotted beside them: writes keep being acked meanwhile.
+TEST_F(StorageTest, PastTheThresholdAppendsMoveToANewLogAndTheStateIsSnapshotted) {
   config_.snapshot_bytes = 100;
   Replica recovered;
   recovered.apply(Ent(1, "a", "1"));
   recovered.apply(Ent(2, "a", "2"));
-  start(recovered, /*log_bytes=*/150);
+  start(recovered, LogPosition{1, 150});
 
   write(3, "b", "3", /*commit=*/2);
   auto effects = take();
-  EXPECT_TRUE(all_of<DiskAppend>(effects).empty());
   auto snapshots = all_of<DiskSnapshot>(effects);
   ASSERT_EQ(snapshots.size(), 1u);
-  // The state as it was (a:1 pruned by commit 2), then the batch: replayed in order,
-  // that is the state with the batch applied.
+  // The durable state (a:1 pruned by commit 2), not the batch: that goes to the new log.
   const auto& content = std::get<std::vector<WalRecord>>(snapshots[0].content);
-  EXPECT_EQ(content, (std::vector<WalRecord>{Ent(2, "a", "2"), MarkRecord{2}, Ent(3, "b", "3")}));
-  EXPECT_TRUE(sent_on(effects, kFrontend).empty());
+  EXPECT_EQ(content, (std::vector<WalRecord>{Ent(2, "a", "2"), MarkRecord{2}}));
+  EXPECT_EQ(snapshots[0].first_log, 2u);
+  auto appends = all_of<DiskAppend>(effects);
+  ASSERT_EQ(appends.size(), 1u);
+  EXPECT_EQ(appends[0].log, 2u);
+  EXPECT_EQ(appends[0].bytes, wal({Ent(3, "b", "3")}));
+
+  // The append finishes first: acked while the snapshot is still being written.
+  disk_ok(appends[0].token);
+  EXPECT_EQ(sent_on(take(), kFrontend), (std::vector<Message>{Ack{3}}));
+  EXPECT_EQ(node_->status()["compacting"], true);
+  write(4, "c", "4");
+  DiskAppend next = only_append(take());
+  EXPECT_EQ(next.log, 2u);
+  disk_ok(next.token);
+  EXPECT_EQ(sent_on(take(), kFrontend), (std::vector<Message>{Ack{4}}));
 
   disk_ok(snapshots[0].token);
   effects = take();
-  EXPECT_EQ(sent_on(effects, kFrontend), (std::vector<Message>{Ack{3}}));
-  auto recovered_again =
-      recover(encode_snapshot_content(snapshots[0].content), "snapshot", "", "log");
+  EXPECT_TRUE(logged(effects, "compacted: snapshot of 2 records, logs below wal-000002.log"));
+  EXPECT_EQ(node_->status()["compacting"], false);
+  // What a restart would read: the snapshot, then log 2.
+  const std::string snapshot = encode_snapshot_content(snapshots[0].content, 2);
+  const std::string log2 = appends[0].bytes + next.bytes;
+  auto recovered_again = recover(snapshot, "snapshot", {LogFile{2, "wal-000002.log", log2}});
   ASSERT_TRUE(std::holds_alternative<Recovered>(recovered_again));
   EXPECT_EQ(std::get<Recovered>(recovered_again).replica.to_records(),
             node_->replica().to_records());
-  EXPECT_TRUE(logged(effects, "compacted: snapshot of 2 keys"));
-  EXPECT_EQ(node_->status()["log_bytes"], 0);
-
-  write(4, "c", "4");
-  only_append(take());
+  EXPECT_EQ(node_->status()["log_bytes"], log2.size());
 }
 
+// The append that takes the log past the threshold starts the compaction when it is
+// done: the snapshot holds exactly what was acked.
 TEST_F(StorageTest, LogGrowthTriggersTheSnapshot) {
   config_.snapshot_bytes = 60;
   start();
-  int appends = 0;
   for (Lsn l = 1; l <= 10; ++l) {
     write(l, "k", std::string(20, 'x'));
+    disk_ok(only_append(take()).token);
     auto effects = take();
+    EXPECT_EQ(sent_on(effects, kFrontend), (std::vector<Message>{Ack{l}}));
     if (auto s = all_of<DiskSnapshot>(effects); !s.empty()) {
-      EXPECT_GT(appends, 0);
+      const auto& content = std::get<std::vector<WalRecord>>(s[0].content);
+      EXPECT_EQ(content, node_->replica().to_records());
+      EXPECT_EQ(s[0].first_log, 2u);
       disk_ok(s[0].token);
       EXPECT_TRUE(logged(take(), "compacted"));
-      EXPECT_EQ(node_->replica().complete(), l);
+      write(l + 1, "k", "next");
+      EXPECT_EQ(only_append(take()).log, 2u);
       return;
     }
-    disk_ok(only_append(effects).token);
-    take();
-    ++appends;
   }
   FAIL() << "no snapshot after 10 writes past a 60-byte threshold";
+}
+
+// One compaction at a time, and it starts only when no append is in flight (else the
+// snapshot would miss what that append holds, and the old log would be deleted).
+TEST_F(StorageTest, ASecondCompactionWaitsForTheFirst) {
+  config_.snapshot_bytes = 10;
+  start(Replica{}, LogPosition{1, 11});
+  write(1, "k", "v1");
+  auto effects = take();
+  auto first = all_of<DiskSnapshot>(effects);
+  ASSERT_EQ(first.size(), 1u);
+  DiskAppend append = all_of<DiskAppend>(effects).at(0);
+  write(2, "k", "v2");  // waits: an append is in flight
+  EXPECT_TRUE(all_of<DiskAppend>(take()).empty());
+  disk_ok(append.token);
+  effects = take();
+  EXPECT_TRUE(all_of<DiskSnapshot>(effects).empty()) << "the first is still running";
+  append = only_append(effects);
+  EXPECT_EQ(append.log, 2u);
+  disk_ok(first[0].token);  // done while an append is in flight: no new one yet
+  EXPECT_TRUE(all_of<DiskSnapshot>(take()).empty());
+  disk_ok(append.token);
+  effects = take();
+  auto second = all_of<DiskSnapshot>(effects);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].first_log, 3u);
+  EXPECT_EQ(std::get<std::vector<WalRecord>>(second[0].content),
+            (std::vector<WalRecord>{Ent(1, "k", "v1"), Ent(2, "k", "v2"), MarkRecord{2}}));
+}
+
+TEST_F(StorageTest, AFailedSnapshotStopsTheNode) {
+  config_.snapshot_bytes = 10;
+  start(Replica{}, LogPosition{1, 11});
+  write(1, "k", "v1");
+  auto snapshots = all_of<DiskSnapshot>(take());
+  ASSERT_EQ(snapshots.size(), 1u);
+  node_->on_disk_done(snapshots[0].token, DiskResult{false, "fsync snapshot.tmp: EIO"}, now_);
+  auto effects = take();
+  EXPECT_EQ(all_of<Stop>(effects).size(), 1u);
+  EXPECT_TRUE(logged(effects, "snapshot failed: fsync snapshot.tmp: EIO"));
 }
 
 // ---- failures --------------------------------------------------------------------------
@@ -645,7 +701,7 @@ TEST_F(StorageTest, ProtectedModeProbePortTakesLoopbackOnly) {
 }
 
 TEST_F(StorageTest, MessageBeforeTheChallengeIsRefused) {
-  node_ = std::make_unique<StorageNode>(config_, Replica{}, 0, kSeed);
+  node_ = std::make_unique<StorageNode>(config_, Replica{}, LogPosition{}, kSeed);
   node_->on_start(now_);
   node_->on_connected(kFrontend, now_);
   take();

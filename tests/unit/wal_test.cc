@@ -68,7 +68,7 @@ TEST(Wal, RecordFormat) {
   const std::string payload = R"({"t":"put","lsn":7,"k":"key","v":"value"})";
   EXPECT_EQ(encode_wal_record(Entry{7, "key", "value"}), line_with_payload(payload));
   EXPECT_EQ(encode_wal_record(MarkRecord{9}), line_with_payload(R"({"t":"mark","complete":9})"));
-  EXPECT_EQ(encode_snapshot({}), line_with_payload(R"({"t":"end","records":0})"));
+  EXPECT_EQ(encode_snapshot({}, 3), line_with_payload(R"({"t":"end","records":0,"first_log":3})"));
   EXPECT_EQ(encode_wal_record(DiscardRecord{LsnRange{4, 8}}),
             line_with_payload(R"({"t":"discard","after":4,"upto":8})"));
 }
@@ -185,7 +185,8 @@ TEST(Wal, GarbageTailOfSeveralLinesIsTorn) {
 }
 
 TEST(Wal, EndRecordInALogIsCorruption) {
-  const std::string bytes = log_of(kRecords) + line_with_payload(R"({"t":"end","records":3})");
+  const std::string bytes =
+      log_of(kRecords) + line_with_payload(R"({"t":"end","records":3,"first_log":1})");
   RecoveryError e = expect_log_error(bytes);
   EXPECT_EQ(e.offset, log_of(kRecords).size());
   EXPECT_NE(e.reason.find("end record"), std::string::npos);
@@ -219,15 +220,32 @@ TEST(Wal, MalformedLinesAreDamage) {
 }
 
 TEST(Wal, SnapshotRoundTrip) {
-  const std::string bytes = encode_snapshot(kRecords);
+  const std::string bytes = encode_snapshot(kRecords, 7);
   auto result = read_snapshot(bytes, "snap");
-  ASSERT_TRUE(std::holds_alternative<std::vector<WalRecord>>(result))
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(result))
       << std::get<RecoveryError>(result).describe();
-  EXPECT_EQ(std::get<std::vector<WalRecord>>(result), kRecords);
+  EXPECT_EQ(std::get<Snapshot>(result).records, kRecords);
+  EXPECT_EQ(std::get<Snapshot>(result).first_log, 7u);
 
-  auto empty = read_snapshot(encode_snapshot({}), "snap");
-  ASSERT_TRUE(std::holds_alternative<std::vector<WalRecord>>(empty));
-  EXPECT_TRUE(std::get<std::vector<WalRecord>>(empty).empty());
+  auto empty = read_snapshot(encode_snapshot({}, 1), "snap");
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(empty));
+  EXPECT_TRUE(std::get<Snapshot>(empty).records.empty());
+
+  // Log 0 does not exist: a first_log of 0 is damage.
+  EXPECT_NE(expect_snapshot_error(line_with_payload(R"({"t":"end","records":0,"first_log":0})"))
+                .reason.find("first_log"),
+            std::string::npos);
+}
+
+TEST(Wal, LogFileNames) {
+  EXPECT_EQ(log_file_name(1), "wal-000001.log");
+  EXPECT_EQ(log_file_name(1234567), "wal-1234567.log");
+  EXPECT_EQ(parse_log_file_name("wal-000042.log"), 42u);
+  EXPECT_EQ(parse_log_file_name("wal-1234567.log"), 1234567u);
+  for (const char* other : {"wal.log", "wal-000000.log", "wal-42.log", "wal-0000042.log",
+                            "wal-00004x.log", "wal-000001.log.tmp", "snapshot", "wal-.log"}) {
+    EXPECT_FALSE(parse_log_file_name(other).has_value()) << other;
+  }
 }
 
 TEST(Wal, SnapshotWithoutEndIsCorruption) {
@@ -239,7 +257,7 @@ TEST(Wal, SnapshotWithoutEndIsCorruption) {
 }
 
 TEST(Wal, SnapshotTruncatedAnywhereIsCorruption) {
-  const std::string bytes = encode_snapshot(kRecords);
+  const std::string bytes = encode_snapshot(kRecords, 1);
   const std::vector<std::size_t> at = boundaries(kRecords);
   for (std::size_t cut = 0; cut < bytes.size(); cut++) {
     RecoveryError e = expect_snapshot_error(std::string_view(bytes).substr(0, cut));
@@ -250,7 +268,7 @@ TEST(Wal, SnapshotTruncatedAnywhereIsCorruption) {
 }
 
 TEST(Wal, SnapshotFlippedByteNamesTheRecord) {
-  const std::string bytes = encode_snapshot(kRecords);
+  const std::string bytes = encode_snapshot(kRecords, 1);
   const std::vector<std::size_t> at = boundaries(kRecords);
   for (std::size_t i = 0; i < bytes.size(); i++) {
     std::string bad = bytes;
@@ -268,14 +286,14 @@ TEST(Wal, SnapshotEndCountMustMatch) {
 }
 
 TEST(Wal, SnapshotBytesAfterEndAreCorruption) {
-  const std::string bytes = encode_snapshot(kRecords);
+  const std::string bytes = encode_snapshot(kRecords, 1);
   RecoveryError e = expect_snapshot_error(bytes + encode_wal_record(Entry{9, "k", "v"}));
   EXPECT_EQ(e.offset, bytes.size());
   EXPECT_EQ(expect_snapshot_error(bytes + "x").offset, bytes.size());
 }
 
 TEST(Wal, SnapshotIsNotALog) {
-  const std::string bytes = encode_snapshot(kRecords);
+  const std::string bytes = encode_snapshot(kRecords, 1);
   RecoveryError e = expect_log_error(bytes);
   EXPECT_EQ(e.offset, log_of(kRecords).size());
 }
