@@ -7,7 +7,8 @@ perf profiles WORK_DIR/profile-*.txt. Every figure printed comes from those file
 the only text not generated is bench/notes.md, the hand-written reading of a profile,
 which is included under its own heading with the date of the run it was written for, and
 bench/memory.md, the frontend's RSS under `make soak` (scripts/soak_rss.sh), included as
-the section "Bounded memory".
+the section "Bounded memory", and bench/compaction.md, runs of scripts/compaction_load.sh,
+included as "Compaction under load".
 """
 import os
 import re
@@ -342,6 +343,8 @@ def hand_written(title, name):
 hand_written("Reading of the results (written by hand)", "notes.md")
 # Measured by scripts/soak_rss.sh (`make soak`), not by this benchmark run.
 hand_written("Bounded memory", "memory.md")
+# Measured by scripts/compaction_load.sh, not by this benchmark run.
+hand_written("Compaction under load", "compaction.md")
 
 w("## The exact commands")
 w("")
