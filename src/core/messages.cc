@@ -1,9 +1,9 @@
 // The JSON codec of the message set. One encode_fields/decode_fields pair per message,
 // in the order of docs/PROTOCOL.md. Encoding writes JSON directly (JsonWriter). Decoding
-// builds no JSON document: a SAX parse collects the fields a decoder can read, strings
-// moved straight out of the parser (message_fields.h; docs/ARCHITECTURE.md, decision 13),
-// and decode_fields checks every field before the message is returned. Only a status
-// reply's free-form body is a document.
+// builds no JSON document: a SAX parse collects the fields a decoder can read, each
+// string copied once out of the lexer's buffer and then moved into the message
+// (message_fields.h; docs/ARCHITECTURE.md, decision 13), and decode_fields checks every
+// field before the message is returned. Only a status reply's free-form body is a document.
 #include "core/messages.h"
 
 #include <array>
@@ -30,6 +30,10 @@ constexpr std::array<std::string_view, std::variant_size_v<Message>> kTypeNames 
 constexpr std::array<std::string_view, 4> kStatusNames = {"ok", "not_found", "unavailable",
                                                           "rejected"};
 
+// Copying, comparing and printing JSON recurse, so a status body from a peer must not
+// be deep enough to overflow the stack of whoever handles it.
+constexpr int kMaxBodyDepth = 64;
+
 // Error text may quote peer bytes; keep it short and printable ASCII.
 std::string printable(std::string_view text) {
   constexpr std::size_t kMaxChars = 160;
@@ -55,10 +59,6 @@ bool set_error(std::string* error, std::string text) {
   if (error != nullptr) *error = std::move(text);
   return false;
 }
-
-// Copying, comparing and printing JSON recurse, so a status body from a peer must not
-// be deep enough to overflow the stack of whoever handles it.
-constexpr int kMaxBodyDepth = 64;
 
 bool within_depth(const json& j, int depth_left) {
   if (!j.is_structured()) return true;
