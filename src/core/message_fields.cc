@@ -97,10 +97,9 @@ class FieldCollector final : public nlohmann::json_sax<json> {
   bool string(string_t& value) override {
     Where w = scalar(FieldKind::kString);
     if (w.body) body_->string(value);
-    // Copied, not moved: the lexer keeps its buffer's capacity for the next string, where
-    // a moved-from buffer would grow again a character at a time (measured: as fast or
-    // slower for 100-byte values; docs/ARCHITECTURE.md, decision 13).
-    if (w.value != nullptr) w.value->text = value;
+    // Moved out of the lexer's buffer (which it clears before the next token), and then
+    // into the message: no copy after the lexer's own.
+    if (w.value != nullptr) w.value->text = std::move(value);
     return true;
   }
   bool binary(binary_t&) override { return true; }  // not in JSON text

@@ -1,7 +1,8 @@
 // The fields of one wire message, collected from its JSON text by a SAX parse
 // (nlohmann::json::sax_parse) instead of a parsed document: the decoders of messages.cc
-// read them, moving the strings out. Numbers keep the kind nlohmann gives them (unsigned,
-// signed, float), and only what a decoder can read is kept (unknown fields cost nothing):
+// read them. Strings are moved out of the parser, numbers keep the kind nlohmann gives them
+// (unsigned, signed, float), and only what a decoder can read is kept (unknown fields cost
+// nothing):
 //  * fields whose names a decoder reads (kFieldNames in message_fields.cc); others are
 //    parsed and dropped, at any depth, without recursion;
 //  * of the top-level object's fields, objects (entry) and arrays of objects (entries,

@@ -1,9 +1,9 @@
 // The JSON codec of the message set. One encode_fields/decode_fields pair per message,
 // in the order of docs/PROTOCOL.md. Encoding writes JSON directly (JsonWriter). Decoding
-// builds no JSON document: a SAX parse collects the fields a decoder can read, each
-// string copied once out of the lexer's buffer and then moved into the message
-// (message_fields.h; docs/ARCHITECTURE.md, decision 13), and decode_fields checks every
-// field before the message is returned. Only a status reply's free-form body is a document.
+// builds no JSON document: a SAX parse collects the fields a decoder can read, strings
+// moved straight out of the parser (message_fields.h; docs/ARCHITECTURE.md, decision 13),
+// and decode_fields checks every field before the message is returned, moving the strings
+// on into the message. Only a status reply's free-form body is a document.
 #include "core/messages.h"
 
 #include <array>
