@@ -1,15 +1,17 @@
 // The JSON codec of the message set. One encode_fields/decode_fields pair per message,
-// in the order of docs/PROTOCOL.md. Encoding writes JSON directly (JsonWriter); decoding
-// parses with nlohmann::json, checks every field before the message is returned, and
-// moves strings out of the parsed document instead of copying them.
+// in the order of docs/PROTOCOL.md. Encoding writes JSON directly (JsonWriter). Decoding
+// builds no JSON document: a SAX parse collects the fields a decoder can read, strings
+// moved straight out of the parser (message_fields.h; docs/ARCHITECTURE.md, decision 13),
+// and decode_fields checks every field before the message is returned, moving the strings
+// on into the message. Only a status reply's free-form body is a document.
 #include "core/messages.h"
 
 #include <array>
 #include <climits>
-#include <exception>
 #include <utility>
 
 #include "core/json_writer.h"
+#include "core/message_fields.h"
 
 namespace kvs {
 namespace {
@@ -69,42 +71,50 @@ bool within_depth(const json& j, int depth_left) {
 
 // Reads the typed fields of one JSON object. Errors read
 // "TYPE: field 'PATH' must be ...", where PATH is e.g. "key", "entry.lsn", "entries[2].key".
+// message (for the status body) is null for the objects inside the top-level one.
 class Reader {
  public:
-  Reader(json& object, std::string_view type, std::string* error, const char* parent = nullptr,
+  Reader(FieldList& object, std::string_view type, std::string* error,
+         MessageFields* message = nullptr, const char* parent = nullptr,
          std::size_t index = kNoIndex)
-      : object_(object), type_(type), error_(error), parent_(parent), index_(index) {}
+      : object_(object),
+        message_(message),
+        type_(type),
+        error_(error),
+        parent_(parent),
+        index_(index) {}
 
   bool string(const char* name, std::string* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     return v != nullptr && take_string(name, *v, out);
   }
 
   // Absent means empty.
   bool optional_string(const char* name, std::string* out) {
-    json* v = find(name, false);
+    FieldValue* v = find(name, false);
     return v == nullptr || take_string(name, *v, out);
   }
 
   bool u64(const char* name, std::uint64_t* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
-    if (!v->is_number_unsigned()) return fail(name, "must be an unsigned integer");
-    *out = v->get<std::uint64_t>();
+    if (v->kind != FieldKind::kUnsigned) return fail(name, "must be an unsigned integer");
+    *out = v->number;
     return true;
   }
 
   bool integer(const char* name, int* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
+    const auto value = static_cast<std::int64_t>(v->number);
     bool fits = false;
-    if (v->is_number_unsigned()) {
-      fits = v->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT_MAX);
-    } else if (v->is_number_integer()) {
-      fits = v->get<std::int64_t>() >= INT_MIN && v->get<std::int64_t>() <= INT_MAX;
+    if (v->kind == FieldKind::kUnsigned) {
+      fits = v->number <= static_cast<std::uint64_t>(INT_MAX);
+    } else if (v->kind == FieldKind::kSigned) {
+      fits = value >= INT_MIN && value <= INT_MAX;
     }
     if (!fits) return fail(name, "must be an integer");
-    *out = v->get<int>();
+    *out = static_cast<int>(value);
     return true;
   }
 
@@ -114,18 +124,18 @@ class Reader {
   }
 
   bool boolean(const char* name, bool* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
-    if (!v->is_boolean()) return fail(name, "must be true or false");
-    *out = v->get<bool>();
+    if (v->kind != FieldKind::kBoolean) return fail(name, "must be true or false");
+    *out = v->boolean;
     return true;
   }
 
   bool op(const char* name, Op* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
-    if (v->is_string()) {
-      const std::string& s = v->get_ref<const std::string&>();
+    if (v->kind == FieldKind::kString) {
+      const std::string& s = v->text;
       if (s == "get" || s == "put") {
         *out = s == "get" ? Op::kGet : Op::kPut;
         return true;
@@ -135,10 +145,10 @@ class Reader {
   }
 
   bool status(const char* name, Status* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
-    if (v->is_string()) {
-      const std::string& s = v->get_ref<const std::string&>();
+    if (v->kind == FieldKind::kString) {
+      const std::string& s = v->text;
       for (std::size_t i = 0; i < kStatusNames.size(); i++) {
         if (s == kStatusNames[i]) {
           *out = static_cast<Status>(i);
@@ -150,10 +160,10 @@ class Reader {
   }
 
   bool entry(const char* name, Entry* out) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
-    if (!v->is_object()) return fail(name, "must be an object");
-    Reader fields(*v, type_, error_, name);
+    if (v->kind != FieldKind::kObject) return fail(name, "must be an object");
+    Reader fields(v->object, type_, error_, nullptr, name);
     return read_entry(fields, out);
   }
 
@@ -171,29 +181,32 @@ class Reader {
 
   // Absent or null means null.
   bool body(const char* name, json* out) {
-    json* v = find(name, false);
-    if (v == nullptr || v->is_null()) return true;
-    if (!v->is_object()) return fail(name, "must be an object");
-    if (!within_depth(*v, kMaxBodyDepth)) return fail(name, "is nested too deeply");
-    *out = std::move(*v);
+    FieldValue* v = find(name, false);
+    if (v == nullptr || v->kind == FieldKind::kNull) return true;
+    if (v->kind != FieldKind::kObject) return fail(name, "must be an object");
+    if (!within_depth(message_->body, kMaxBodyDepth)) return fail(name, "is nested too deeply");
+    *out = std::move(message_->body);
     return true;
   }
 
  private:
   static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
 
-  // An array of objects, each read by read_one(fields of the element, element).
+  // An array of objects, each read by read_one(fields of the element, element). The
+  // array holds its elements up to the first that is not an object.
   template <typename T, typename ReadOne>
   bool objects(const char* name, std::vector<T>* out, ReadOne read_one) {
-    json* v = find(name, true);
+    FieldValue* v = find(name, true);
     if (v == nullptr) return false;
-    if (!v->is_array()) return fail(name, "must be an array");
-    out->resize(v->size());
+    if (v->kind != FieldKind::kArray) return fail(name, "must be an array");
+    out->resize(v->objects.size());
     for (std::size_t i = 0; i < out->size(); i++) {
-      json& element = (*v)[i];
-      Reader fields(element, type_, error_, name, i);
-      if (!element.is_object()) return fields.fail(nullptr, "must be an object");
+      Reader fields(v->objects[i], type_, error_, nullptr, name, i);
       if (!read_one(fields, &(*out)[i])) return false;
+    }
+    if (v->non_object) {
+      return Reader(object_, type_, error_, nullptr, name, out->size())
+          .fail(nullptr, "must be an object");
     }
     return true;
   }
@@ -203,16 +216,15 @@ class Reader {
            r.optional_string("value", &e->value);
   }
 
-  json* find(const char* name, bool required) {
-    auto it = object_.find(name);
-    if (it != object_.end()) return &*it;
-    if (required) fail(name, "is missing");
-    return nullptr;
+  FieldValue* find(const char* name, bool required) {
+    FieldValue* v = find_field(object_, name);
+    if (v == nullptr && required) fail(name, "is missing");
+    return v;
   }
 
-  bool take_string(const char* name, json& v, std::string* out) {
-    if (!v.is_string()) return fail(name, "must be a string");
-    *out = std::move(v.get_ref<std::string&>());
+  bool take_string(const char* name, FieldValue& v, std::string* out) {
+    if (v.kind != FieldKind::kString) return fail(name, "must be a string");
+    *out = std::move(v.text);
     return true;
   }
 
@@ -231,7 +243,8 @@ class Reader {
     return set_error(error_, std::move(text));
   }
 
-  json& object_;
+  FieldList& object_;
+  MessageFields* message_;
   std::string_view type_;
   std::string* error_;
   const char* parent_;
@@ -473,28 +486,27 @@ std::string encode_message(const Message& m) {
 }
 
 std::optional<Message> decode_message(std::string_view text, std::string* error) {
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const std::exception& e) {
-    set_error(error, "invalid JSON: " + printable(without_exception_id(e.what())));
+  MessageFields doc;
+  std::string parse_error;
+  if (!parse_message_fields(text, &doc, &parse_error)) {
+    set_error(error, "invalid JSON: " + printable(without_exception_id(parse_error)));
     return std::nullopt;
   }
-  if (!doc.is_object()) {
+  if (doc.root != FieldKind::kObject) {
     set_error(error, "message must be a JSON object");
     return std::nullopt;
   }
-  auto type = doc.find("type");
-  if (type == doc.end() || !type->is_string()) {
-    set_error(error, type == doc.end() ? "message has no 'type' field"
-                                       : "message field 'type' must be a string");
+  const FieldValue* type = find_field(doc.fields, "type");
+  if (type == nullptr || type->kind != FieldKind::kString) {
+    set_error(error, type == nullptr ? "message has no 'type' field"
+                                     : "message field 'type' must be a string");
     return std::nullopt;
   }
-  const std::string& name = type->get_ref<const std::string&>();
+  const std::string& name = type->text;
   for (std::size_t i = 0; i < kTypeNames.size(); i++) {
     if (name != kTypeNames[i]) continue;
     Message m;
-    Reader reader(doc, kTypeNames[i], error);
+    Reader reader(doc.fields, kTypeNames[i], error, &doc);
     if (!kDecoders[i](reader, &m)) return std::nullopt;
     return m;
   }
