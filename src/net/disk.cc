@@ -117,19 +117,19 @@ void Disk::append(std::uint64_t token, std::uint64_t log, std::string bytes, boo
   if (!j->bytes.empty()) {
     // Room in preallocated space first. A file system without fallocate just grows the
     // file; any other failure shows up again in the write, which reports it.
-    j->steps.push_back({"fallocate " + name, nullptr, nullptr, [this, j]() -> ssize_t {
-                          const std::uint64_t need = log_end_ + j->bytes.size();
-                          if (!prealloc_ || need <= log_reserved_) return 0;
-                          const std::uint64_t grow =
-                              std::max(kLogPreallocBytes, need - log_reserved_);
-                          if (::fallocate(log_fd_, 0, static_cast<off_t>(log_reserved_),
-                                          static_cast<off_t>(grow)) == 0) {
-                            log_reserved_ += grow;
-                          } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
-                            prealloc_ = false;
-                          }
-                          return 0;
-                        }});
+    Step prealloc{"fallocate " + name, nullptr, nullptr, [this, j]() -> ssize_t {
+                    const std::uint64_t need = log_end_ + j->bytes.size();
+                    const std::uint64_t grow = std::max(kLogPreallocBytes, need - log_reserved_);
+                    if (::fallocate(log_fd_, 0, static_cast<off_t>(log_reserved_),
+                                    static_cast<off_t>(grow)) == 0) {
+                      log_reserved_ += grow;
+                    } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
+                      prealloc_ = false;
+                    }
+                    return 0;
+                  }};
+    prealloc.needed = [this, j] { return prealloc_ && log_end_ + j->bytes.size() > log_reserved_; };
+    j->steps.push_back(std::move(prealloc));
     j->steps.push_back(write_all("write " + name, j, &log_fd_, &log_end_));
     j->steps.back().progress = [j, this, progress = j->steps.back().progress](ssize_t n) {
       const int status = progress(n);
@@ -237,6 +237,9 @@ void Disk::start_next(Lane* lane) {
 }
 
 void Disk::run_step(Job* job) {
+  while (job->steps[job->next].needed && !job->steps[job->next].needed()) {
+    if (++job->next == job->steps.size()) return finish(job->lane, DiskResult{});
+  }
   Step& step = job->steps[job->next];
   int r;
   if (step.work) {

@@ -60,12 +60,14 @@ class Disk {
   // One request of an operation. issue() starts it (a uv_fs_* call); or, for what libuv
   // has no request for, work() runs on a pool thread and returns a result or -errno.
   // progress(result) returns 1 to go on, 0 to issue the same step again (a short write
-  // continues where it stopped), or a negative libuv error.
+  // continues where it stopped), or a negative libuv error. A step whose needed()
+  // returns false when its turn comes is skipped (no trip through the thread pool).
   struct Step {
     std::string what;  // "fdatasync wal-000001.log": named in errors
     std::function<int(uv_fs_t*)> issue;
     std::function<int(ssize_t)> progress;
     std::function<ssize_t()> work;
+    std::function<bool()> needed = {};
   };
   // Appends go through one lane, snapshots through the other.
   struct Lane {
