@@ -135,7 +135,7 @@ void StorageNode::on_message(ConnId conn, Message msg, Nanos /*now*/) {
 
 void StorageNode::handle_frontend(ConnId conn, Message msg) {
   if (auto* w = std::get_if<Write>(&msg)) {
-    handle_write(*w);
+    handle_write(std::move(*w));
   } else if (auto* p = std::get_if<Ping>(&msg)) {
     note_commit(p->commit);
     outbox_.send(conn, Ack{replica_.complete()});
@@ -144,7 +144,7 @@ void StorageNode::handle_frontend(ConnId conn, Message msg) {
   } else if (auto* f = std::get_if<CatchupFetch>(&msg)) {
     handle_catchup_fetch(conn, *f);
   } else if (auto* c = std::get_if<CatchupChunk>(&msg)) {
-    handle_catchup_chunk(conn, *c);
+    handle_catchup_chunk(conn, std::move(*c));
   } else if (auto* js = std::get_if<JoinState>(&msg)) {
     handle_join_state(*js);
   } else if (auto* d = std::get_if<Discard>(&msg)) {
@@ -249,16 +249,15 @@ void StorageNode::note_commit(Lsn commit) {
 }
 
 // Queues a version for the next batch unless it is durable or already on its way.
-bool StorageNode::queue_entry(const Entry& e) {
-  if (replica_.contains(e.lsn) || queued_.count(e.lsn)) return false;
-  queued_.insert(e.lsn);
-  pending_.records.push_back(e);
+bool StorageNode::queue_entry(Entry&& e) {
+  if (replica_.contains(e.lsn) || !queued_.insert(e.lsn).second) return false;
+  pending_.records.push_back(std::move(e));
   return true;
 }
 
-void StorageNode::handle_write(const Write& w) {
+void StorageNode::handle_write(Write&& w) {
   note_commit(w.commit);
-  if (queue_entry(w.entry)) {
+  if (queue_entry(std::move(w.entry))) {
     maybe_start_disk();
   } else if (disk_idle() && pending_.records.empty()) {
     // A resent write we already hold: answer it now, no batch will.
@@ -305,8 +304,8 @@ void StorageNode::handle_catchup_fetch(ConnId conn, const CatchupFetch& f) {
 
 // This node is joining: a chunk is logged like writes, in arrival order, and confirmed
 // only once durable. The done chunk's mark says every write <= upto is now held.
-void StorageNode::handle_catchup_chunk(ConnId conn, const CatchupChunk& c) {
-  for (const Entry& e : c.entries) queue_entry(e);
+void StorageNode::handle_catchup_chunk(ConnId conn, CatchupChunk&& c) {
+  for (Entry& e : c.entries) queue_entry(std::move(e));
   if (c.done) {
     if (c.upto > replica_.complete()) pending_.records.push_back(MarkRecord{c.upto});
     pending_.caught_up_to = std::max(pending_.caught_up_to, c.upto);

@@ -67,11 +67,11 @@ class StorageNode : public Machine {
 
   // Replication and catch-up.
   void note_commit(Lsn commit);
-  bool queue_entry(const Entry& e);
-  void handle_write(const Write& w);
+  bool queue_entry(Entry&& e);
+  void handle_write(Write&& w);
   void handle_read(ConnId conn, const Read& r);
   void handle_catchup_fetch(ConnId conn, const CatchupFetch& f);
-  void handle_catchup_chunk(ConnId conn, const CatchupChunk& c);
+  void handle_catchup_chunk(ConnId conn, CatchupChunk&& c);
   void handle_discard(ConnId conn, const Discard& d);
   bool queued_within(const LsnRange& range) const;
 

@@ -130,21 +130,29 @@ void Disk::append(std::uint64_t token, std::uint64_t log, std::string bytes, boo
                   }};
     prealloc.needed = [this, j] { return prealloc_ && log_end_ + j->bytes.size() > log_reserved_; };
     j->steps.push_back(std::move(prealloc));
-    j->steps.push_back(write_all("write " + name, j, &log_fd_, &log_end_));
-    j->steps.back().progress = [j, this, progress = j->steps.back().progress](ssize_t n) {
-      const int status = progress(n);
-      if (status == 1) {
-        log_end_ += j->bytes.size();
-        log_reserved_ = std::max(log_reserved_, log_end_);
-      }
-      return status;
-    };
   }
-  if (sync) {
-    j->steps.push_back(
-        {"fdatasync " + name,
-         [this](uv_fs_t* req) { return uv_fs_fdatasync(loop_, req, log_fd_, &Disk::on_fs_done); },
-         nullptr, nullptr});
+  if (!j->bytes.empty() || sync) {
+    // The write and its flush in one trip through the pool: each trip is a hand-off to a
+    // pool thread and back, which a single client waits for on every PUT.
+    j->steps.push_back({"write " + name, nullptr, nullptr, [this, j, sync, name]() -> ssize_t {
+                          std::size_t done = 0;
+                          while (done < j->bytes.size()) {
+                            const ssize_t n =
+                                ::pwrite(log_fd_, j->bytes.data() + done, j->bytes.size() - done,
+                                         static_cast<off_t>(log_end_ + done));
+                            if (n < 0 && errno == EINTR) continue;
+                            if (n < 0) return failed();
+                            if (n == 0) return UV_EIO;  // no progress: e.g. the disk is full
+                            done += static_cast<std::size_t>(n);
+                          }
+                          log_end_ += done;
+                          log_reserved_ = std::max(log_reserved_, log_end_);
+                          if (sync && ::fdatasync(log_fd_) != 0) {
+                            j->failed_call = "fdatasync " + name;
+                            return failed();
+                          }
+                          return 0;
+                        }});
   }
   submit(&appends_, std::move(job));
 }
@@ -274,7 +282,10 @@ void Disk::step_done(Job* job, ssize_t result) {
   Step& step = job->steps[job->next];
   int status = result < 0 ? static_cast<int>(result) : 1;
   if (status > 0 && step.progress) status = step.progress(result);
-  if (status < 0) return finish(lane, DiskResult{false, describe_uv(step.what, status)});
+  if (status < 0) {
+    const std::string& what = job->failed_call.empty() ? step.what : job->failed_call;
+    return finish(lane, DiskResult{false, describe_uv(what, status)});
+  }
   if (status == 1 && ++job->next == job->steps.size()) return finish(lane, DiskResult{});
   run_step(job);
 }

@@ -82,6 +82,7 @@ class Disk {
     SnapshotContent content;  // encoded into bytes by a snapshot's first step
     uv_work_t work_req;       // data: this job
     ssize_t work_result = 0;
+    std::string failed_call;  // set by a work step that makes several calls: which failed
     std::string bytes;
     std::size_t written = 0;
     uv_file temp_fd = -1;

@@ -161,7 +161,8 @@ TEST(RecoveryTest, LogsReplayInNumberOrderAndTheNewestIsAppendedTo) {
 
 TEST(RecoveryTest, NoLogYetMeansAppendingToTheSnapshotsFirstLog) {
   const std::string snapshot = encode_snapshot({Entry{1, "k", "v"}}, 5);
-  const Recovered& r = ok(recover(snapshot, "snap", {}));
+  auto result = recover(snapshot, "snap", {});
+  const Recovered& r = ok(result);
   EXPECT_EQ(r.position.number, 5u);
   EXPECT_EQ(r.position.bytes, 0u);
 }
@@ -195,14 +196,16 @@ TEST(RecoveryTest, ATornTailIsAllowedOnlyInTheNewestLog) {
 TEST(RecoveryTest, PreallocatedZerosEndALogCleanly) {
   const std::string intact = recovery_log_of({Entry{1, "k", "v1"}, Entry{2, "k", "v2"}});
   const std::string log = intact + std::string(4096, '\0');
-  const Recovered& r = ok(recover(std::nullopt, "snap", one_log(log)));
+  auto result = recover(std::nullopt, "snap", one_log(log));
+  const Recovered& r = ok(result);
   EXPECT_EQ(r.replica.complete(), 2u);
   EXPECT_EQ(r.log_valid_bytes, intact.size());
   EXPECT_EQ(r.log_dropped_bytes, 0u);
   EXPECT_EQ(r.position.bytes, intact.size());
   // A torn record in front of the zeros is still a torn tail.
   const std::string torn = intact + "0badc0de {\"t\":\"pu" + std::string(100, '\0');
-  const Recovered& t = ok(recover(std::nullopt, "snap", one_log(torn)));
+  auto torn_result = recover(std::nullopt, "snap", one_log(torn));
+  const Recovered& t = ok(torn_result);
   EXPECT_EQ(t.log_valid_bytes, intact.size());
   EXPECT_EQ(t.log_dropped_bytes, torn.size() - intact.size());
 }
