@@ -54,15 +54,14 @@ bool Disk::open(std::string* error) {
   return true;
 }
 
-Disk::Step Disk::write_all(std::string what, Job* job, uv_file* fd, const std::uint64_t* offset) {
+Disk::Step Disk::write_all(std::string what, Job* job, uv_file* fd) {
   Step step;
   step.what = std::move(what);
-  step.issue = [this, job, fd, offset](uv_fs_t* req) {
+  step.issue = [this, job, fd](uv_fs_t* req) {
     // uv_buf_t lengths are unsigned int: write huge snapshots in 1 GiB pieces.
     const std::size_t piece = std::min<std::size_t>(job->bytes.size() - job->written, 1u << 30);
     uv_buf_t buf = uv_buf_init(job->bytes.data() + job->written, static_cast<unsigned>(piece));
-    const std::int64_t at = offset ? static_cast<std::int64_t>(*offset + job->written) : -1;
-    return uv_fs_write(loop_, req, *fd, &buf, 1, at, &Disk::on_fs_done);
+    return uv_fs_write(loop_, req, *fd, &buf, 1, -1, &Disk::on_fs_done);
   };
   // write(2) may write less than asked (e.g. nearly full disk): continue from there.
   step.progress = [job](ssize_t n) {
@@ -96,7 +95,6 @@ std::vector<Disk::Step> Disk::open_log(std::uint64_t log) {
               // Only the pool thread of this step touches these until it ends.
               if (log_fd_ >= 0) ::close(log_fd_);
               log_fd_ = fd;
-              log_number_ = log;
               log_end_ = log_reserved_ = static_cast<std::uint64_t>(st.st_size);
               return 0;
             }};
@@ -181,7 +179,7 @@ void Disk::snapshot(std::uint64_t token, SnapshotContent content, std::uint64_t 
                  return 1;
                },
                nullptr});
-  s.push_back(write_all("write snapshot.tmp", j, &j->temp_fd, nullptr));
+  s.push_back(write_all("write snapshot.tmp", j, &j->temp_fd));
   s.push_back(
       {"fsync snapshot.tmp",
        [this, j](uv_fs_t* req) { return uv_fs_fsync(loop_, req, j->temp_fd, &Disk::on_fs_done); },

@@ -94,7 +94,7 @@ class Disk {
   void start_next(Lane* lane);
   void run_step(Job* job);
   void finish(Lane* lane, DiskResult result);
-  Step write_all(std::string what, Job* job, uv_file* fd, const std::uint64_t* offset);
+  Step write_all(std::string what, Job* job, uv_file* fd);
   Step sync_dir();
   std::vector<Step> open_log(std::uint64_t log);
   static void on_fs_done(uv_fs_t* req);
@@ -108,7 +108,6 @@ class Disk {
   Done done_;
   uv_file dir_fd_ = -1;
   uv_file log_fd_ = -1;
-  std::uint64_t log_number_ = 0;    // the log log_fd_ is open on (0: none)
   std::uint64_t planned_log_ = 0;   // the log of the last append submitted
   std::uint64_t log_end_ = 0;       // where the next append to log_fd_ goes
   std::uint64_t log_reserved_ = 0;  // log_fd_'s size, preallocated space included
